@@ -1,0 +1,117 @@
+"""clean.events and clean.quarantine: one pass over raw.events splits every row into one of them."""
+
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from conv_assets.metadata import markdown_table, table_metadata, window_preview
+from conv_assets.partitions import daily_partitions, window
+from conv_assets.resources import Warehouse, run_sql, sql_frame
+from conv_assets.settings import load_settings
+
+EVENTS = dg.AssetKey(["clean", "events"])
+QUARANTINE = dg.AssetKey(["clean", "quarantine"])
+_COMMON = dict(
+    group_name="clean",
+    kinds={"duckdb"},
+    owners=["team:data-engineering"],
+    deps=[dg.AssetKey(["raw", "events"])],
+)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            EVENTS,
+            description=(
+                "Canonical events: typed, timestamps in UTC, exact duplicates and repeated order "
+                "lines removed, sessions derived with an inactivity gap where the source has none."
+            ),
+            **_COMMON,
+        ),
+        dg.AssetSpec(
+            QUARANTINE,
+            description=(
+                "Every raw row kept out of clean.events, with its original values, source file "
+                "and a reason code. raw rows = clean rows + quarantined rows for every day."
+            ),
+            **_COMMON,
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "rows_accounted_for", asset=EVENTS, blocking=True,
+            description="For every day, raw rows = clean rows + quarantined rows.",
+        ),
+        dg.AssetCheckSpec(
+            "unique_event_ids", asset=EVENTS, blocking=True,
+            description="No event id appears twice in clean.events.",
+        ),
+        dg.AssetCheckSpec(
+            "quarantine_share_below_threshold", asset=QUARANTINE, blocking=True,
+            description="Share of raw rows quarantined stays under CONV_MAX_QUARANTINE_SHARE.",
+        ),
+    ],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="warehouse",
+    can_subset=False,
+)
+def clean_events(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Split raw.events into clean.events and clean.quarantine for the run's days."""
+    start, end = window(context)
+    settings = load_settings()
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        run_sql(con, "clean/stage_events", start=start, end=end,
+                gap_minutes=settings.session_gap_minutes)
+        run_sql(con, "clean/delete_events", start=start, end=end)
+        run_sql(con, "clean/delete_quarantine", start=start, end=end)
+        run_sql(con, "clean/insert_events", start=start, end=end)
+        run_sql(con, "clean/insert_quarantine", start=start, end=end)
+        con.execute("COMMIT")
+        n_raw, n_clean, n_quar, n_sessions = con.execute(
+            "SELECT count(*), count(*) FILTER (final_reason IS NULL), "
+            "count(*) FILTER (final_reason IS NOT NULL), "
+            "count(DISTINCT final_session) FILTER (final_reason IS NULL) FROM staged"
+        ).fetchall()[0]
+        con.execute("DROP TABLE staged")
+        reasons = sql_frame(con, "clean/summarise_quarantine", start=start, end=end)
+        mismatched = sql_frame(con, "clean/check_row_identity", start=start, end=end)
+        dup_ids = run_sql(con, "clean/check_duplicate_ids", start=start, end=end).fetchall()[0][0]
+        events_meta = table_metadata(
+            con, "clean.events", n_clean, window_preview(con, "clean.events", start, end)
+        )
+        quarantine_meta = table_metadata(
+            con, "clean.quarantine", n_quar, window_preview(con, "clean.quarantine", start, end)
+        )
+    context.log.info(f"{start}..{end}: {n_raw} raw rows -> {n_clean} clean, {n_quar} quarantined")
+    by_reason = {r: int(n) for r, n in reasons.iter_rows()}
+    identity = {"raw_rows": n_raw, "clean_rows": n_clean, "quarantined_rows": n_quar}
+    yield dg.MaterializeResult(
+        asset_key=EVENTS, metadata=events_meta | identity | {"sessions": n_sessions}
+    )
+    yield dg.MaterializeResult(
+        asset_key=QUARANTINE,
+        metadata=quarantine_meta | identity | {
+            "by_reason": dg.MetadataValue.json(by_reason),
+        },
+    )
+    yield dg.AssetCheckResult(
+        check_name="rows_accounted_for", asset_key=EVENTS, passed=mismatched.is_empty(),
+        metadata=identity | {"days_not_adding_up": dg.MetadataValue.md(markdown_table(mismatched))},
+    )
+    yield dg.AssetCheckResult(
+        check_name="unique_event_ids", asset_key=EVENTS, passed=dup_ids == 0,
+        metadata={"duplicated_ids": int(dup_ids)},
+    )
+    share = n_quar / n_raw if n_raw else 0.0
+    yield dg.AssetCheckResult(
+        check_name="quarantine_share_below_threshold", asset_key=QUARANTINE,
+        passed=share <= settings.max_quarantine_share,
+        metadata={"share": float(share), "threshold": settings.max_quarantine_share,
+                  "by_reason": dg.MetadataValue.json(by_reason)},
+    )

@@ -1,0 +1,30 @@
+"""The daily partitions every event table is split by (UTC days)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import dagster as dg
+
+from conv_assets.settings import load_settings
+
+# end_offset=1: today's partition exists, so files landing during the day load at once.
+daily_partitions = dg.DailyPartitionsDefinition(
+    start_date=load_settings().start_date, timezone="UTC", end_offset=1
+)
+
+
+def window(context: dg.AssetExecutionContext) -> tuple[date, date]:
+    """The run's partition window as dates, end exclusive (works for single-run backfills)."""
+    tw = context.partition_time_window
+    return tw.start.date(), tw.end.date()
+
+
+def first_and_last_day() -> tuple[date, date]:
+    """The days an event may fall on: the partition start date to today (UTC)."""
+    start = date.fromisoformat(load_settings().start_date)
+    return start, datetime.now(UTC).date()
+
+
+def day_keys(first: date, last: date) -> list[str]:
+    return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]

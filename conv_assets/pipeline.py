@@ -1,0 +1,151 @@
+"""Run the whole pipeline in-process for every day found in the landing directory.
+
+Used by `conv-assets run`, the tests and the benchmarks. All days go through one run
+(single-run backfill over the partition range), so a year of files costs one run's overhead.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from conv_assets.partitions import first_and_last_day
+from conv_assets.resources import WarehouseError, open_warehouse, run_sql
+from conv_assets.settings import Settings
+from conv_assets.sources import (
+    MappingError,
+    list_landed_files,
+    read_landed,
+    resolve_mapping,
+    sha256_file,
+)
+from conv_assets.sources.mapping import check_columns
+
+
+class PipelineError(RuntimeError):
+    """The run could not start or did not finish; the message is one line for the terminal."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    first_day: date
+    last_day: date
+    files: int
+    table_rows: dict[str, int]
+    quarantine: dict[str, int]
+    warehouse: str
+
+    def __str__(self) -> str:
+        lines = [
+            f"days {self.first_day} .. {self.last_day} from {self.files} landed files",
+            "rows per table:",
+            *[f"  {t:<32} {n:>12,}" for t, n in self.table_rows.items()],
+            "quarantined rows by reason:",
+            *([f"  {r:<32} {n:>12,}" for r, n in self.quarantine.items()] or ["  none"]),
+            f"warehouse: {self.warehouse}",
+        ]
+        return "\n".join(lines)
+
+
+def landed_days(settings: Settings) -> tuple[date, date, int]:
+    """First and last partition day the landing directory's files touch (new or known)."""
+    files = list_landed_files(settings.landing_dir)
+    if not Path(settings.landing_dir).is_dir():
+        raise PipelineError(f"landing directory {settings.landing_dir} does not exist")
+    if not files:
+        raise PipelineError(
+            f"no data files (.csv, .tsv, .txt, .parquet, .jsonl, .ndjson) in landing directory "
+            f"{settings.landing_dir}"
+        )
+    try:
+        mapping = resolve_mapping(settings.source, settings.mapping, settings.source_timezone)
+        if settings.mapping:
+            check_columns(mapping, files[0])
+    except MappingError as exc:
+        raise PipelineError(str(exc)) from None
+    try:
+        con = open_warehouse(settings.warehouse)
+    except WarehouseError as exc:
+        raise PipelineError(str(exc)) from None
+    try:
+        known = {r[0]: r[1:] for r in run_sql(con, "ops/select_ingested_files").fetchall()}
+    finally:
+        con.close()
+    first_day, last_day = first_and_last_day()
+    days: list[date] = []
+    root = Path(settings.landing_dir)
+    for p in files:
+        rel = p.relative_to(root).as_posix()
+        prev = known.get(rel)
+        if prev is not None and prev[1] is not None:
+            days += [prev[1], prev[2]]  # also rebuild the days an older version covered
+            if prev[0] == sha256_file(p):
+                continue
+        frame, _ = read_landed(mapping, p, rel, first_day, last_day)
+        days += [frame["event_date"].min(), frame["event_date"].max()]
+    return min(days), max(days), len(files)
+
+
+def run_pipeline(
+    settings: Settings, select: str | None = None, instance: dg.DagsterInstance | None = None
+) -> RunOutcome:
+    """Materialize the selected assets (default all) for every landed day, in one run."""
+    from conv_assets.definitions import ASSETS, build_resources
+
+    first, last, n_files = landed_days(settings)
+    selection = None
+    if select:
+        try:
+            selection = dg.AssetSelection.from_string(select)
+        except Exception as exc:  # noqa: BLE001 - dagster raises several kinds for bad syntax
+            raise PipelineError(f"bad --select {select!r}: {str(exc).splitlines()[0]}") from None
+    if instance is None and os.environ.get("DAGSTER_HOME"):
+        instance = dg.DagsterInstance.get()
+    result = dg.materialize(
+        ASSETS,
+        resources=build_resources(),
+        selection=selection,
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+        },
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        raise_on_error=False,
+    )
+    if not result.success:
+        raise PipelineError(_first_failure(result))
+    return _outcome(settings, first, last, n_files)
+
+
+def _first_failure(result: dg.ExecuteInProcessResult) -> str:
+    for ev in result.all_events:
+        if ev.is_step_failure and ev.step_failure_data.error is not None:
+            err = ev.step_failure_data.error
+            while err.cause is not None:
+                err = err.cause
+            return f"step {ev.step_key} failed: {err.message.strip().splitlines()[0]}"
+    return "the run failed (see the log above)"
+
+
+def _outcome(settings: Settings, first: date, last: date, n_files: int) -> RunOutcome:
+    con = open_warehouse(settings.warehouse, read_only=True)
+    try:
+        tables = [
+            f"{s}.{t}" for s, t in con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY 1, 2"
+            ).fetchall()
+        ]
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
+        reasons = dict(
+            con.execute(
+                "SELECT reason, count(*) FROM clean.quarantine GROUP BY 1 ORDER BY 2 DESC"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    return RunOutcome(first, last, n_files, counts, reasons, os.path.abspath(settings.warehouse))

@@ -1,0 +1,116 @@
+"""The warehouse resource: the one way into DuckDB, plus the landing-directory settings."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# Tables created on first write; each file holds one table's DDL and column comments.
+DDL = ["raw/create_events", "ops/create_ingested_files", "clean/create_events", "clean/create_quarantine"]
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file cannot be opened (not a DuckDB file, or locked for too long)."""
+
+
+@cache
+def load_sql(name: str) -> list[str]:
+    """Statements of `sql/<name>.sql`, split on `;` at the end of a line."""
+    text = (SQL_DIR / f"{name}.sql").read_text()
+    parts = re.split(r";\s*(?:\n|$)", text)
+    return [p.strip() for p in parts if p.strip() and not _only_comments(p)]
+
+
+def _only_comments(sql: str) -> bool:
+    return all(not ln.strip() or ln.strip().startswith("--") for ln in sql.splitlines())
+
+
+def _params(stmt: str, params: dict[str, object], name: str) -> dict[str, object]:
+    wanted = set(_PARAM.findall(stmt))
+    missing = wanted - params.keys()
+    if missing:
+        raise KeyError(f"sql/{name}.sql needs parameters {sorted(missing)}")
+    return {p: params[p] for p in wanted}
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> duckdb.DuckDBPyConnection:
+    """Run every statement of `sql/<name>.sql` with the named parameters it uses."""
+    for stmt in load_sql(name):
+        con.execute(stmt, _params(stmt, params, name))
+    return con
+
+
+def sql_frame(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pl.DataFrame:
+    """Run `sql/<name>.sql`; its last statement's result as a polars frame, through Arrow."""
+    *head, last = load_sql(name)
+    for stmt in head:
+        con.execute(stmt, _params(stmt, params, name))
+    return query_frame(con, last, _params(last, params, name))
+
+
+def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> pl.DataFrame:
+    return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The DuckDB warehouse file. Open a connection only to read or write, then close it."""
+
+    path: str
+    lock_timeout_seconds: float = 120.0
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = open_warehouse(self.path, read_only, self.lock_timeout_seconds)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def open_warehouse(path: str, read_only: bool = False, timeout: float = 120.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting while another process holds its lock."""
+    if not read_only:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(path, read_only=read_only)
+            con.execute("SET TimeZone = 'UTC'")
+            if not read_only:
+                for name in DDL:
+                    run_sql(con, name)
+            return con
+        except duckdb.IOException as exc:
+            msg = str(exc)
+            if "lock" in msg.lower() and time.monotonic() < deadline:
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            if "lock" in msg.lower():
+                raise WarehouseError(f"warehouse {path} stayed locked by another process: {msg}") from None
+            raise WarehouseError(f"cannot open warehouse {path}: {msg.splitlines()[0]}") from None
+        except duckdb.Error as exc:
+            raise WarehouseError(
+                f"cannot open warehouse {path}: {str(exc).splitlines()[0]}"
+            ) from None
+
+
+class Landing(dg.ConfigurableResource):
+    """Where landed files are read from and how (source adapter or mapping file)."""
+
+    directory: str
+    source: str = "canonical"
+    mapping: str | None = None
+    source_timezone: str | None = None
+    start_date: str = "2010-01-01"

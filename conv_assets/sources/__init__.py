@@ -1,0 +1,117 @@
+"""Built-in source adapters. Each is a `Mapping`; see `mapping.py` for the engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from conv_assets.sources.mapping import (
+    FIELDS,
+    Mapping,
+    MappingError,
+    load_mapping,
+    read_landed,
+    sha256_file,
+)
+
+__all__ = [
+    "SOURCES",
+    "Mapping",
+    "MappingError",
+    "list_landed_files",
+    "read_landed",
+    "resolve_mapping",
+    "sha256_file",
+]
+
+
+def _online_retail(df: pl.DataFrame) -> pl.DataFrame:
+    # Invoice lines: a C invoice or a negative quantity is a return of abs(quantity) units.
+    qty = pl.col("quantity").str.strip_chars()
+    is_return = pl.col("order_id").str.starts_with("C") | qty.str.starts_with("-")
+    return df.with_columns(
+        pl.when(is_return).then(pl.lit("return")).otherwise(pl.lit("purchase")).alias("event_type"),
+        qty.str.strip_prefix("-").alias("quantity"),
+        # CustomerID arrives as a float ("17850.0")
+        pl.col("user_id").str.strip_chars().str.replace(r"\.0+$", "").alias("user_id"),
+    )
+
+
+SOURCES: dict[str, Mapping] = {
+    "online_retail": Mapping(
+        name="online_retail",
+        format="csv",
+        columns={"order_id": "InvoiceNo", "product_id": "StockCode", "product_name": "Description",
+                 "quantity": "Quantity", "event_time": "InvoiceDate", "price": "UnitPrice",
+                 "user_id": "CustomerID"},
+        constants={"event_type": "purchase"},
+        timestamp_format="%Y-%m-%d %H:%M:%S",
+        timezone="Europe/London",
+        transform=_online_retail,
+    ),
+    "taobao": Mapping(
+        name="taobao",
+        format="csv",
+        header=False,
+        column_names=("user_id", "item_id", "category_id", "behavior_type", "timestamp"),
+        columns={"user_id": "user_id", "product_id": "item_id", "category": "category_id",
+                 "event_type": "behavior_type", "event_time": "timestamp"},
+        event_type_values={"pv": "view", "cart": "cart", "fav": "favorite", "buy": "purchase"},
+        timestamp_unit="s",
+    ),
+    "rees46": Mapping(
+        name="rees46",
+        format="csv",
+        columns={"event_time": "event_time", "event_type": "event_type",
+                 "product_id": "product_id", "category": "category_code", "brand": "brand",
+                 "price": "price", "user_id": "user_id", "session_id": "user_session"},
+        timestamp_format="%Y-%m-%d %H:%M:%S%z",
+    ),
+    "retailrocket": Mapping(
+        name="retailrocket",
+        format="csv",
+        columns={"event_time": "timestamp", "user_id": "visitorid", "event_type": "event",
+                 "product_id": "itemid", "order_id": "transactionid"},
+        event_type_values={"view": "view", "addtocart": "cart", "transaction": "purchase"},
+        timestamp_unit="ms",
+    ),
+    "canonical": Mapping(
+        name="canonical",
+        columns={f: f for f in FIELDS},
+    ),
+}
+
+
+def resolve_mapping(source: str | None, mapping_path: str | None, timezone: str | None = None) -> Mapping:
+    """The mapping for a named source or a mapping file; one-line errors for unknown ones."""
+    if mapping_path:
+        mapping = load_mapping(mapping_path)
+    else:
+        name = source or "canonical"
+        if name not in SOURCES:
+            raise MappingError(f"unknown source {name!r}; choose one of {', '.join(SOURCES)} "
+                               "or pass a mapping file")
+        mapping = SOURCES[name]
+    return mapping.with_timezone(timezone)
+
+
+_SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
+_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".jsonl", ".ndjson")
+
+
+def list_landed_files(landing_dir: str | Path) -> list[Path]:
+    """Data files under the landing directory, sorted; hidden and in-progress files are skipped."""
+    root = Path(landing_dir)
+    if not root.is_dir():
+        return []
+    out = []
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if not p.is_file() or any(part.startswith(".") for part in rel.parts):
+            continue
+        name = p.name.lower()
+        if name.endswith(_SKIP_SUFFIXES) or not name.endswith(_DATA_SUFFIXES):
+            continue
+        out.append(p)
+    return out

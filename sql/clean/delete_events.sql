@@ -1,0 +1,1 @@
+DELETE FROM clean.events WHERE event_date >= $start AND event_date < $end;

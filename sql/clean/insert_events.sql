@@ -1,0 +1,8 @@
+INSERT INTO clean.events
+SELECT
+    event_id, event_time, event_date, event_type, user_id, final_session, product_id,
+    product_name, category, brand, price_num, CAST(quantity_num AS INTEGER), order_id,
+    source_file, session_is_derived
+FROM staged
+WHERE final_reason IS NULL
+ORDER BY event_date, user_id, event_time;

@@ -1,0 +1,1 @@
+SELECT count(*) FROM raw.events WHERE event_date >= $start AND event_date < $end;
