@@ -128,7 +128,7 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str:
             err = ev.step_failure_data.error
             while err.cause is not None:
                 err = err.cause
-            return f"step {ev.step_key} failed: {err.message.strip().splitlines()[0]}"
+            return f"step {ev.step_key} failed: {' '.join(err.message.split())}"
     return "the run failed (see the log above)"
 
 

@@ -8,6 +8,7 @@ import polars as pl
 
 from conv_assets.sources.mapping import (
     FIELDS,
+    REQUIRED,
     Mapping,
     MappingError,
     load_mapping,
@@ -79,6 +80,7 @@ SOURCES: dict[str, Mapping] = {
     "canonical": Mapping(
         name="canonical",
         columns={f: f for f in FIELDS},
+        optional=tuple(f for f in FIELDS if f not in REQUIRED),
     ),
 }
 

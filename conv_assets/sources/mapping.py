@@ -58,6 +58,8 @@ class Mapping:
     header: bool = True
     column_names: tuple[str, ...] | None = None
     encoding: str = "utf-8"
+    # Canonical fields whose column may be absent from a file (read as NULL).
+    optional: tuple[str, ...] = ()
     # Built-in adapters only: a polars step on the renamed frame, for rules a mapping can't say.
     transform: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 
@@ -179,7 +181,8 @@ def read_table(mapping: Mapping, path: Path) -> pl.DataFrame:
 
 
 def missing_columns(mapping: Mapping, available: list[str]) -> list[str]:
-    return [c for c in mapping.source_columns if c not in available]
+    needed = [src for canon, src in mapping.columns.items() if canon not in mapping.optional]
+    return [c for c in dict.fromkeys(needed) if c not in available]
 
 
 def check_columns(mapping: Mapping, path: Path) -> None:

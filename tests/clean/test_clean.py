@@ -1,0 +1,112 @@
+"""Cleaning: every quarantine reason, deduplication, the day boundary, sessions over midnight."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from conv_assets.definitions import ASSETS, build_resources
+from conv_assets.generate import DIRTY_KINDS, generate
+from conv_assets.pipeline import PipelineError
+from tests.conftest import CANONICAL_HEADER, write_csv
+
+
+def materialize(first: str, last: str | None = None) -> dg.ExecuteInProcessResult:
+    tags = {"dagster/asset_partition_range_start": first,
+            "dagster/asset_partition_range_end": last or first}
+    return dg.materialize(ASSETS, resources=build_resources(), tags=tags)
+
+
+def test_generated_dirt_lands_in_quarantine_with_its_reason(env):
+    generate(env.landing, days=3, users=50, events_per_day=300, seed=3, start=date(2024, 5, 6),
+             dirty_per_kind=2)
+    env.run()
+    reasons = dict(env.query("SELECT reason, count(*) FROM clean.quarantine GROUP BY 1"))
+    # The generator injects 2 rows of each kind per day, and nothing else is wrong.
+    assert reasons == {kind: 6 for kind in DIRTY_KINDS}
+    raw = env.scalar("SELECT count(*) FROM raw.events")
+    assert env.scalar("SELECT count(*) FROM clean.events") == raw - 6 * len(DIRTY_KINDS)
+
+
+def test_file_level_problems_are_quarantined_and_other_files_load(env):
+    write_csv(env.landing / "good.csv", CANONICAL_HEADER,
+              ["e1,2024-05-06T10:00:00Z,view,u1,,p1,,,,,"])
+    # No user_id column at all.
+    write_csv(env.landing / "nouser.csv", "event_id,event_time,event_type,product_id",
+              ["e2,2024-05-06T11:00:00Z,view,p1", "e3,2024-05-06T11:05:00Z,view,p2"])
+    # Latin-1 bytes in a UTF-8 file.
+    (env.landing / "latin1.csv").write_bytes(
+        (CANONICAL_HEADER + "\ne4,2024-05-06T12:00:00Z,view,u\xe9,,p1,,,,,\n").encode("latin-1"))
+    # Values the clean layer must refuse.
+    write_csv(env.landing / "values.csv", CANONICAL_HEADER, [
+        "e5,2024-05-06T13:00:00Z,purchase,u1,,p1,,,\"1,99\",1,o1",
+        "e6,2024-05-06T13:00:00Z,purchase,u1,,p1,,,,1,o2",
+        "e7,2024-05-06T13:00:00Z,view,u1,,,,,,,",
+        "e8,2024-05-06T13:00:00Z,purchase,u1,,p1,,,5,0.5,o3",
+        "e9,2099-05-06T13:00:00Z,view,u1,,p1,,,,,",
+        "e10,yesterday,view,u1,,p1,,,,,",
+    ])
+    # 9 of 10 rows are bad: with the default threshold (0.5) the blocking check stops the run.
+    with pytest.raises(PipelineError, match="quarantine_share_below_threshold"):
+        env.run()
+    env.set(CONV_MAX_QUARANTINE_SHARE="1")
+    env.run()
+    got = sorted(env.query("SELECT source_file, reason, count(*) FROM clean.quarantine GROUP BY ALL"))
+    assert got == [
+        ("latin1.csv", "bad_encoding", 1),
+        ("nouser.csv", "missing_column", 2),
+        ("values.csv", "bad_price", 2),
+        ("values.csv", "bad_quantity", 1),
+        ("values.csv", "bad_timestamp", 1),
+        ("values.csv", "missing_product", 1),
+        ("values.csv", "out_of_range_date", 1),
+    ]
+    assert env.query("SELECT event_id FROM clean.events") == [("e1",)]
+    assert env.scalar("SELECT error FROM ops.ingested_files WHERE path = 'nouser.csv'").startswith(
+        "missing columns ['user_id']")
+
+
+def test_duplicates_and_repeated_order_lines_are_kept_once(env):
+    rows = ["e1,2024-05-06T10:00:00Z,purchase,u1,,p1,,,10,2,o1"] * 3
+    write_csv(env.landing / "a.csv", CANONICAL_HEADER, rows)
+    # The same order lines without ids (content hash) in another file.
+    write_csv(env.landing / "b.csv", "event_time,event_type,user_id,product_id,price,quantity,order_id",
+              ["2024-05-06T11:00:00Z,purchase,u2,p1,10,1,o2"] * 2)
+    env.run()
+    assert env.query("SELECT order_id, sum(price * quantity) FROM clean.events GROUP BY 1 ORDER BY 1") == [
+        ("o1", 20), ("o2", 10)]
+    assert env.scalar("SELECT count(*) FROM clean.quarantine WHERE reason = 'duplicate'") == 3
+
+
+def test_rebuilding_a_day_replaces_exactly_that_day(env):
+    write_csv(env.landing / "edge.csv", CANONICAL_HEADER, [
+        "a,2024-05-06T23:59:59.999Z,view,u1,,p1,,,,,",
+        "b,2024-05-07T00:00:00.000Z,view,u1,,p1,,,,,",
+        "c,2024-05-07T12:00:00.000Z,view,u2,,p1,,,,,",
+    ])
+    env.run()
+    by_day = "SELECT event_date::VARCHAR, list(event_id ORDER BY event_id) FROM {} GROUP BY 1 ORDER BY 1"
+    expected = [("2024-05-06", ["a"]), ("2024-05-07", ["b", "c"])]
+    assert env.query(by_day.format("raw.events")) == expected
+    assert env.query(by_day.format("clean.events")) == expected
+    for day in ("2024-05-06", "2024-05-07", "2024-05-06"):
+        assert materialize(day).success
+        assert env.query(by_day.format("raw.events")) == expected
+        assert env.query(by_day.format("clean.events")) == expected
+
+
+def test_session_over_midnight_is_one_session_however_days_are_built(env):
+    write_csv(env.landing / "s.csv", CANONICAL_HEADER, [
+        "a,2024-05-06T23:50:00Z,view,u1,,p1,,,,,",
+        "b,2024-05-07T00:10:00Z,view,u1,,p2,,,,,",
+        "c,2024-05-07T00:50:00Z,view,u1,,p3,,,,,",   # 40 minutes later: a new session
+    ])
+    sessions = "SELECT event_id, session_id FROM clean.events ORDER BY event_id"
+    env.run()
+    together = dict(env.query(sessions))
+    assert together["a"] == together["b"] != together["c"]
+    assert materialize("2024-05-07").success
+    assert materialize("2024-05-06").success
+    assert dict(env.query(sessions)) == together
