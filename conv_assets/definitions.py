@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from conv_assets.analytics.assets import ASSETS as ANALYTICS
 from conv_assets.clean.assets import clean_events
 from conv_assets.ingest.assets import raw_events
 from conv_assets.resources import Landing, Warehouse
@@ -21,6 +22,6 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-ASSETS = [raw_events, clean_events]
+ASSETS = [raw_events, clean_events, *ANALYTICS]
 
 defs = dg.Definitions(assets=ASSETS, resources=build_resources())

@@ -39,13 +39,25 @@ def markdown_table(df: pl.DataFrame, max_rows: int = 10) -> str:
     return "\n".join(lines)
 
 
-def window_preview(con: duckdb.DuckDBPyConnection, table: str, start: Any, end: Any) -> pl.DataFrame:
-    """First rows of a partitioned table within [start, end). `table` is one of our own names."""
+# `table` and `column` below are always our own constant names, never input.
+def window_preview(
+    con: duckdb.DuckDBPyConnection, table: str, start: Any, end: Any, column: str = "event_date"
+) -> pl.DataFrame:
+    """First rows of a partitioned table within [start, end)."""
     return query_frame(
         con,
-        f"SELECT * FROM {table} WHERE event_date >= $start AND event_date < $end LIMIT 10",
+        f"SELECT * FROM {table} WHERE {column} >= $start AND {column} < $end LIMIT 10",
         {"start": start, "end": end},
     )
+
+
+def window_count(
+    con: duckdb.DuckDBPyConnection, table: str, start: Any, end: Any, column: str = "event_date"
+) -> int:
+    return con.execute(
+        f"SELECT count(*) FROM {table} WHERE {column} >= $start AND {column} < $end",
+        {"start": start, "end": end},
+    ).fetchall()[0][0]
 
 
 def table_metadata(

@@ -15,7 +15,14 @@ import polars as pl
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # Tables created on first write; each file holds one table's DDL and column comments.
-DDL = ["raw/create_events", "ops/create_ingested_files", "clean/create_events", "clean/create_quarantine"]
+DDL = [
+    "raw/create_events", "ops/create_ingested_files", "clean/create_events",
+    "clean/create_quarantine", "analytics/create_sessions", "analytics/create_daily_funnel",
+    "analytics/create_product_conversion", "analytics/create_customer_value",
+    "analytics/create_cohort_retention",
+    # Analyst views, over the tables above.
+    "views/funnel_28d_by_category", "views/top_abandoned_products", "views/cohort_matrix_monthly",
+]
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -27,12 +34,10 @@ class WarehouseError(RuntimeError):
 def load_sql(name: str) -> list[str]:
     """Statements of `sql/<name>.sql`, split on `;` at the end of a line."""
     text = (SQL_DIR / f"{name}.sql").read_text()
-    parts = re.split(r";\s*(?:\n|$)", text)
-    return [p.strip() for p in parts if p.strip() and not _only_comments(p)]
-
-
-def _only_comments(sql: str) -> bool:
-    return all(not ln.strip() or ln.strip().startswith("--") for ln in sql.splitlines())
+    # Whole-line comments go, so a `$name` mentioned in a comment is not taken for a parameter.
+    code = "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith("--"))
+    parts = re.split(r";\s*(?:\n|$)", code)
+    return [p.strip() for p in parts if p.strip()]
 
 
 def _params(stmt: str, params: dict[str, object], name: str) -> dict[str, object]:

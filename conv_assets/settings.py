@@ -21,6 +21,7 @@ class Settings:
     source_timezone: str | None
     session_gap_minutes: int
     max_quarantine_share: float
+    product_window_days: int
 
 
 def _float(name: str, default: float) -> float:
@@ -46,4 +47,5 @@ def load_settings() -> Settings:
         source_timezone=os.environ.get("CONV_SOURCE_TIMEZONE") or None,
         session_gap_minutes=int(_float("CONV_SESSION_GAP_MINUTES", 30)),
         max_quarantine_share=_float("CONV_MAX_QUARANTINE_SHARE", 0.5),
+        product_window_days=int(_float("CONV_PRODUCT_WINDOW_DAYS", 28)),
     )

@@ -1,0 +1,181 @@
+"""Conversion analytics: sessions, the daily funnel, product conversion, customers and cohorts."""
+
+import dagster as dg
+
+from conv_assets.metadata import png_markdown, table_metadata, window_count, window_preview
+from conv_assets.partitions import daily_partitions, window
+from conv_assets.resources import Warehouse, query_frame, run_sql, sql_frame
+from conv_assets.settings import load_settings
+
+CLEAN_EVENTS = dg.AssetKey(["clean", "events"])
+SESSIONS = dg.AssetKey(["analytics", "sessions"])
+# A day's sessions and funnel read the day before (sessions that started then) and the day after
+# (sessions running over midnight).
+AROUND_THE_DAY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=1)
+_COMMON = {"group_name": "analytics", "owners": ["team:analytics"], "pool": "warehouse"}
+_DAILY = {
+    **_COMMON,
+    "partitions_def": daily_partitions,
+    "backfill_policy": dg.BackfillPolicy.single_run(),
+    "automation_condition": dg.AutomationCondition.eager(),
+}
+# Whole-history tables follow the daily ones once a day, after the nightly loads.
+_GLOBAL = {**_COMMON, "automation_condition": dg.AutomationCondition.on_cron("30 2 * * *")}
+
+
+def _event_types_present(con) -> dict[str, bool]:
+    row = sql_frame(con, "analytics/select_event_types_present").row(0, named=True)
+    return {k: bool(v) for k, v in row.items()}
+
+
+def _unsupported(present: dict[str, bool]) -> str:
+    reasons = []
+    if not present["has_views"]:
+        reasons.append(
+            "The source has no view events: sessions_with_view, view_to_cart_rate, "
+            "session_conversion_rate, user_conversion_rate and time to purchase are NULL."
+        )
+    if not present["has_carts"]:
+        reasons.append(
+            "The source has no cart events: sessions_with_cart, cart rates, cart abandonment "
+            "and abandoned cart value are NULL."
+        )
+    if not present["has_prices"]:
+        reasons.append("The source has no prices: revenue and value columns are NULL.")
+    return " ".join(reasons) or "All funnel columns are supported by this source."
+
+
+@dg.asset(
+    key=SESSIONS,
+    deps=[dg.AssetDep(CLEAN_EVENTS, partition_mapping=AROUND_THE_DAY)],
+    kinds={"duckdb"},
+    **_DAILY,
+)
+def sessions(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """One row per session on the UTC day it started: duration, events, products viewed, carted
+    and purchased, the funnel steps it reached, orders, revenue and whether the cart was
+    abandoned (a cart add and no purchase in the session)."""
+    start, end = window(context)
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        run_sql(con, "analytics/delete_sessions", start=start, end=end)
+        run_sql(con, "analytics/insert_sessions", start=start, end=end)
+        con.execute("COMMIT")
+        rows = window_count(con, "analytics.sessions", start, end, "session_date")
+        preview = window_preview(con, "analytics.sessions", start, end, "session_date")
+        meta = table_metadata(con, "analytics.sessions", rows, preview)
+    return dg.MaterializeResult(metadata=meta)
+
+
+@dg.asset(
+    key=["analytics", "daily_funnel"],
+    deps=[SESSIONS, dg.AssetDep(CLEAN_EVENTS, partition_mapping=AROUND_THE_DAY)],
+    kinds={"duckdb", "matplotlib"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "rates_within_0_1", asset=["analytics", "daily_funnel"], blocking=True,
+            description="Every rate column is NULL or within [0, 1].",
+        )
+    ],
+    **_DAILY,
+)
+def daily_funnel(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """Per day, overall (category '(all)') and per category: sessions reaching view, cart and
+    purchase, step rates, conversion, active users and purchasers, orders, units, revenue, AOV,
+    cart abandonment, value left in abandoned carts and time from first view to purchase.
+    Rates are NULL without a denominator; columns the source cannot support are NULL."""
+    start, end = window(context)
+    with warehouse.connect() as con:
+        present = _event_types_present(con)
+        con.execute("BEGIN TRANSACTION")
+        run_sql(con, "analytics/delete_daily_funnel", start=start, end=end)
+        run_sql(con, "analytics/insert_daily_funnel", start=start, end=end, **present)
+        con.execute("COMMIT")
+        rows = window_count(con, "analytics.daily_funnel", start, end)
+        bad_rates = sql_frame(con, "analytics/check_funnel_rates", start=start, end=end)
+        latest = sql_frame(con, "analytics/select_latest_funnel_day", start=start, end=end)
+        meta = table_metadata(
+            con, "analytics.daily_funnel", rows,
+            window_preview(con, "analytics.daily_funnel", start, end),
+        )
+    meta["unsupported_columns"] = dg.MetadataValue.text(_unsupported(present))
+    if not latest.is_empty():
+        meta["funnel_chart"] = _funnel_chart(latest.row(0, named=True))
+    yield dg.MaterializeResult(metadata=meta)
+    yield dg.AssetCheckResult(
+        check_name="rates_within_0_1", passed=bad_rates.is_empty(),
+        metadata={"rows_out_of_range": bad_rates.height},
+    )
+
+
+def _funnel_chart(day: dict) -> dg.MetadataValue:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [("sessions", day["sessions"]), ("viewed", day["sessions_with_view"]),
+             ("added to cart", day["sessions_with_cart"]),
+             ("purchased", day["sessions_with_purchase"])]
+    steps = [(name, n) for name, n in steps if n is not None]
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    ax.barh([s[0] for s in steps][::-1], [s[1] for s in steps][::-1], color="#4c72b0")
+    top = max(s[1] for s in steps) or 1
+    for i, (_, n) in enumerate(steps[::-1]):
+        ax.text(n, i, f" {n:,} ({n / top:.1%})", va="center")
+    ax.set_title(f"Session funnel, {day['event_date']}")
+    ax.set_xlim(0, top * 1.35)
+    fig.tight_layout()
+    value = png_markdown(fig, "funnel")
+    plt.close(fig)
+    return value
+
+
+def _replace_global(
+    warehouse: Warehouse, table: str, sql_name: str, **params: object
+) -> dict:
+    with warehouse.connect() as con:
+        present = _event_types_present(con)
+        con.execute("BEGIN TRANSACTION")
+        run_sql(con, sql_name, **params, **present)
+        con.execute("COMMIT")
+        rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        preview = query_frame(con, f"SELECT * FROM {table} LIMIT 10", {})
+        meta = table_metadata(con, table, rows, preview)
+    meta["unsupported_columns"] = dg.MetadataValue.text(_unsupported(present))
+    return meta
+
+
+@dg.asset(key=["analytics", "product_conversion"], deps=[CLEAN_EVENTS], kinds={"duckdb"}, **_GLOBAL)
+def product_conversion(warehouse: Warehouse) -> dg.MaterializeResult:
+    """Per product and per category over the trailing window (CONV_PRODUCT_WINDOW_DAYS, default
+    28 days ending on the latest day with events): views, cart adds, purchases, units, the share
+    of sessions that viewed it and bought it, and revenue."""
+    days = load_settings().product_window_days
+    meta = _replace_global(
+        warehouse, "analytics.product_conversion", "analytics/replace_product_conversion",
+        window_days=days,
+    )
+    return dg.MaterializeResult(metadata=meta | {"window_days": days})
+
+
+@dg.asset(key=["analytics", "customer_value"], deps=[CLEAN_EVENTS], kinds={"duckdb"}, **_GLOBAL)
+def customer_value(warehouse: Warehouse) -> dg.MaterializeResult:
+    """Per customer: first and last purchase, orders, units, revenue, average order value,
+    average days between orders, returned value and historic value (revenue - returns)."""
+    meta = _replace_global(warehouse, "analytics.customer_value", "analytics/replace_customer_value")
+    return dg.MaterializeResult(metadata=meta)
+
+
+@dg.asset(key=["analytics", "cohort_retention"], deps=[CLEAN_EVENTS], kinds={"duckdb"}, **_GLOBAL)
+def cohort_retention(warehouse: Warehouse) -> dg.MaterializeResult:
+    """Monthly and weekly cohorts by first purchase: customers, the share who purchased again in
+    each later period, revenue per period, the cohort's repeat purchase rate and historic revenue
+    per customer. The wide monthly matrix is the view analytics.cohort_matrix_monthly."""
+    meta = _replace_global(
+        warehouse, "analytics.cohort_retention", "analytics/replace_cohort_retention"
+    )
+    return dg.MaterializeResult(metadata=meta)
+
+
+ASSETS = [sessions, daily_funnel, product_conversion, customer_value, cohort_retention]

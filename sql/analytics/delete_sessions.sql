@@ -1,0 +1,1 @@
+DELETE FROM analytics.sessions WHERE session_date >= $start AND session_date < $end;

@@ -1,0 +1,44 @@
+-- Rebuild analytics.product_conversion over the $window_days days ending on the latest event day.
+DELETE FROM analytics.product_conversion;
+INSERT INTO analytics.product_conversion
+WITH bounds AS (
+    SELECT max(event_date) AS window_end,
+           max(event_date) - CAST($window_days AS INTEGER) + 1 AS window_start
+    FROM clean.events
+),
+ev AS (
+    SELECT e.* FROM clean.events e, bounds b
+    WHERE e.event_date BETWEEN b.window_start AND b.window_end
+      AND e.event_type IN ('view', 'cart', 'purchase')
+),
+by_session AS (
+    SELECT product_id, category, session_id, user_id,
+           count(*) FILTER (event_type = 'view') AS views,
+           count(*) FILTER (event_type = 'cart') AS cart_adds,
+           count(*) FILTER (event_type = 'purchase') AS purchases,
+           coalesce(sum(quantity) FILTER (event_type = 'purchase'), 0) AS units,
+           sum(price * quantity) FILTER (event_type = 'purchase') AS revenue
+    FROM ev GROUP BY ALL
+),
+product AS (
+    SELECT 'product' AS level, product_id, mode(category) AS category,
+           sum(views) AS views, sum(cart_adds) AS cart_adds, sum(purchases) AS purchases,
+           sum(units) AS units, count(*) AS viewing_sessions,
+           count(*) FILTER (purchases > 0) AS purchasing_sessions,
+           coalesce(sum(revenue), 0) AS revenue
+    FROM by_session GROUP BY product_id
+),
+category AS (
+    SELECT 'category' AS level, NULL AS product_id, category,
+           sum(views), sum(cart_adds), sum(purchases), sum(units),
+           count(DISTINCT (session_id, user_id)),
+           count(DISTINCT (session_id, user_id)) FILTER (purchases > 0),
+           coalesce(sum(revenue), 0)
+    FROM by_session WHERE category IS NOT NULL GROUP BY category
+)
+SELECT x.level, x.product_id, x.category, b.window_start, b.window_end, x.views, x.cart_adds,
+       x.purchases, x.units, x.viewing_sessions, x.purchasing_sessions,
+       CASE WHEN $has_views THEN x.purchasing_sessions / nullif(x.viewing_sessions, 0) END,
+       CASE WHEN $has_prices THEN x.revenue END
+FROM (SELECT * FROM product UNION ALL SELECT * FROM category) x, bounds b
+ORDER BY x.level DESC, x.revenue DESC, x.views DESC;
