@@ -18,39 +18,74 @@ def shared_data() -> Path:
     return SHARED
 
 
+class Env:
+    """A landing directory and warehouse under a temp dir, with CONV_* pointing at them."""
+
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.landing = tmp_path / "landing"
+        self.landing.mkdir(exist_ok=True)
+        self.warehouse = tmp_path / "wh.duckdb"
+        for var in ("CONV_SOURCE", "CONV_MAPPING", "CONV_SOURCE_TIMEZONE", "DAGSTER_HOME"):
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("CONV_LANDING_DIR", str(self.landing))
+        monkeypatch.setenv("CONV_WAREHOUSE", str(self.warehouse))
+        self._mp = monkeypatch
+
+    def set(self, **kw: str) -> None:
+        for k, v in kw.items():
+            self._mp.setenv(k, v)
+
+    def run(self, select: str | None = None):
+        return run_pipeline(load_settings(), select)
+
+    def query(self, sql: str, params: dict | None = None) -> list[tuple]:
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return con.execute(sql, params or {}).fetchall()
+        finally:
+            con.close()
+
+    def scalar(self, sql: str, params: dict | None = None):
+        return self.query(sql, params)[0][0]
+
+
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    """Point every CONV_* setting at a fresh landing dir and warehouse under tmp_path."""
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    for var in ("CONV_SOURCE", "CONV_MAPPING", "CONV_SOURCE_TIMEZONE", "DAGSTER_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("CONV_LANDING_DIR", str(landing))
-    monkeypatch.setenv("CONV_WAREHOUSE", str(tmp_path / "wh.duckdb"))
+def env(tmp_path, monkeypatch) -> Env:
+    return Env(tmp_path, monkeypatch)
 
-    class Env:
-        def __init__(self) -> None:
-            self.landing = landing
-            self.warehouse = tmp_path / "wh.duckdb"
 
-        def set(self, **kw: str) -> None:
-            for k, v in kw.items():
-                monkeypatch.setenv(k, v)
+def _built(tmp_path_factory, landing: Path, source: str):
+    """A warehouse built once per test module from real data (read-only use by the tests)."""
+    if not SHARED.is_dir():
+        pytest.skip(f"real data not present at {SHARED} (../shared is beside the project in CI)")
+    root = tmp_path_factory.mktemp(source)
 
-        def run(self, select: str | None = None):
-            return run_pipeline(load_settings(), select)
+    def run_once() -> Env:
+        # The environment is set only while running, so fixtures built earlier don't leak into
+        # other tests.
+        with pytest.MonkeyPatch.context() as mp:
+            e = Env(root, mp)
+            e.set(CONV_LANDING_DIR=str(landing), CONV_SOURCE=source)
+            e.run()
+        e.rerun = run_once
+        return e
 
-        def query(self, sql: str, params: dict | None = None) -> list[tuple]:
-            con = duckdb.connect(str(self.warehouse), read_only=True)
-            try:
-                return con.execute(sql, params or {}).fetchall()
-            finally:
-                con.close()
+    yield run_once()
 
-        def scalar(self, sql: str, params: dict | None = None):
-            return self.query(sql, params)[0][0]
 
-    return Env()
+@pytest.fixture(scope="session")
+def uci(tmp_path_factory):
+    yield from _built(tmp_path_factory, SHARED / "online_retail" / "by-day", "online_retail")
+
+
+@pytest.fixture(scope="session")
+def taobao(tmp_path_factory):
+    yield from _built(tmp_path_factory, SHARED / "taobao", "taobao")
+
+
+@pytest.fixture(scope="session")
+def rees46(tmp_path_factory):
+    yield from _built(tmp_path_factory, SHARED / "rees46", "rees46")
 
 
 def write_csv(path: Path, header: str, rows: list[str]) -> Path:

@@ -14,9 +14,8 @@ IDENTITY = """
 CHECKSUM = "SELECT count(*), bit_xor(hash(e)) FROM {} e"
 
 
-def test_online_retail_full_year_loads_every_row_once(env, shared_data):
-    env.set(CONV_LANDING_DIR=str(shared_data / "online_retail" / "by-day"), CONV_SOURCE="online_retail")
-    env.run()
+def test_online_retail_full_year_loads_every_row_once(uci):
+    env = uci
     assert env.scalar("SELECT count(*) FROM raw.events") == 541_909
     assert env.scalar("SELECT count(*) FROM ops.ingested_files WHERE status = 'loaded'") == 305
     assert env.scalar(IDENTITY) == 0
@@ -32,14 +31,13 @@ def test_online_retail_full_year_loads_every_row_once(env, shared_data):
         "SELECT count(*) FROM clean.events WHERE (order_id LIKE 'C%') <> (event_type = 'return')"
     ) == 0
     before = [env.query(CHECKSUM.format(t)) for t in ("raw.events", "clean.events", "clean.quarantine")]
-    env.run()
+    env.rerun()
     after = [env.query(CHECKSUM.format(t)) for t in ("raw.events", "clean.events", "clean.quarantine")]
     assert after == before
 
 
-def test_taobao_sessions_derived_and_truncated_line_quarantined(env, shared_data):
-    env.set(CONV_LANDING_DIR=str(shared_data / "taobao"), CONV_SOURCE="taobao")
-    env.run()
+def test_taobao_sessions_derived_and_truncated_line_quarantined(taobao):
+    env = taobao
     assert env.scalar("SELECT count(*) FROM raw.events") == 84_476
     assert env.query("SELECT reason, source_row FROM clean.quarantine") == [("bad_timestamp", 84_476)]
     counts = dict(env.query("SELECT event_type, count(*) FROM clean.events GROUP BY 1"))
@@ -57,9 +55,8 @@ def test_taobao_sessions_derived_and_truncated_line_quarantined(env, shared_data
     assert isinstance(times[0], datetime)
 
 
-def test_rees46_keeps_source_sessions(env, shared_data):
-    env.set(CONV_LANDING_DIR=str(shared_data / "rees46"), CONV_SOURCE="rees46")
-    env.run()
+def test_rees46_keeps_source_sessions(rees46):
+    env = rees46
     assert env.scalar("SELECT count(*) FROM raw.events") == 17_433
     counts = dict(env.query("SELECT event_type, count(*) FROM raw.events GROUP BY 1"))
     assert counts == {"view": 17_054, "cart": 165, "purchase": 214}
