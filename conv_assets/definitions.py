@@ -7,7 +7,11 @@ import dagster as dg
 from conv_assets.analytics.assets import ASSETS as ANALYTICS
 from conv_assets.clean.assets import clean_events
 from conv_assets.ingest.assets import raw_events
+from conv_assets.jobs import daily_job, ingest_job, models_job
+from conv_assets.ops.assets import analyst_copy
 from conv_assets.resources import Landing, Warehouse
+from conv_assets.schedules import daily_schedule, models_schedule
+from conv_assets.sensors import automation_sensor, landing_sensor
 from conv_assets.settings import load_settings
 
 
@@ -22,6 +26,12 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-ASSETS = [raw_events, clean_events, *ANALYTICS]
+ASSETS = [raw_events, clean_events, *ANALYTICS, analyst_copy]
 
-defs = dg.Definitions(assets=ASSETS, resources=build_resources())
+defs = dg.Definitions(
+    assets=ASSETS,
+    jobs=[ingest_job, daily_job, models_job],
+    schedules=[daily_schedule, models_schedule],
+    sensors=[landing_sensor, automation_sensor],
+    resources=build_resources(),
+)

@@ -28,3 +28,9 @@ def first_and_last_day() -> tuple[date, date]:
 
 def day_keys(first: date, last: date) -> list[str]:
     return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+# Daily assets should be no older than a day and a bit; a failed nightly run turns them red.
+DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(hours=48), warn_window=timedelta(hours=30)
+)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from conv_assets.ops.assets import analyst_copy_path
 from conv_assets.partitions import first_and_last_day
 from conv_assets.resources import WarehouseError, open_warehouse, run_sql
 from conv_assets.settings import Settings
@@ -38,6 +39,7 @@ class RunOutcome:
     table_rows: dict[str, int]
     quarantine: dict[str, int]
     warehouse: str
+    analyst_copy: str
 
     def __str__(self) -> str:
         lines = [
@@ -47,6 +49,7 @@ class RunOutcome:
             "quarantined rows by reason:",
             *([f"  {r:<32} {n:>12,}" for r, n in self.quarantine.items()] or ["  none"]),
             f"warehouse: {self.warehouse}",
+            f"analyst copy (open this one for queries): {self.analyst_copy}",
         ]
         return "\n".join(lines)
 
@@ -100,7 +103,9 @@ def run_pipeline(
     selection = None
     if select:
         try:
-            selection = dg.AssetSelection.from_string(select)
+            # The analyst copy is always republished after a run.
+            selection = dg.AssetSelection.from_string(select) | dg.AssetSelection.assets(
+                ["ops", "analyst_copy"])
         except Exception as exc:  # noqa: BLE001 - dagster raises several kinds for bad syntax
             raise PipelineError(f"bad --select {select!r}: {str(exc).splitlines()[0]}") from None
     if instance is None and os.environ.get("DAGSTER_HOME"):
@@ -148,4 +153,5 @@ def _outcome(settings: Settings, first: date, last: date, n_files: int) -> RunOu
         )
     finally:
         con.close()
-    return RunOutcome(first, last, n_files, counts, reasons, os.path.abspath(settings.warehouse))
+    return RunOutcome(first, last, n_files, counts, reasons, os.path.abspath(settings.warehouse),
+                      str(analyst_copy_path(settings.warehouse).resolve()))

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from conv_assets.metadata import png_markdown, table_metadata, window_count, window_preview
-from conv_assets.partitions import daily_partitions, window
+from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, window
 from conv_assets.resources import Warehouse, query_frame, run_sql, sql_frame
 from conv_assets.settings import load_settings
 
@@ -18,9 +18,10 @@ _DAILY = {
     "partitions_def": daily_partitions,
     "backfill_policy": dg.BackfillPolicy.single_run(),
     "automation_condition": dg.AutomationCondition.eager(),
+    "freshness_policy": DAILY_FRESHNESS,
 }
-# Whole-history tables follow the daily ones once a day, after the nightly loads.
-_GLOBAL = {**_COMMON, "automation_condition": dg.AutomationCondition.on_cron("30 2 * * *")}
+# Whole-history tables are recomputed by models_schedule.
+_GLOBAL = _COMMON
 
 
 def _event_types_present(con) -> dict[str, bool]:

@@ -12,12 +12,13 @@ from conv_assets.settings import load_settings
 
 EVENTS = dg.AssetKey(["clean", "events"])
 QUARANTINE = dg.AssetKey(["clean", "quarantine"])
-_COMMON = dict(
-    group_name="clean",
-    kinds={"duckdb"},
-    owners=["team:data-engineering"],
-    deps=[dg.AssetKey(["raw", "events"])],
-)
+_COMMON = {
+    "group_name": "clean",
+    "kinds": {"duckdb"},
+    "owners": ["team:data-engineering"],
+    "deps": [dg.AssetKey(["raw", "events"])],
+    "freshness_policy": DAILY_FRESHNESS,
+}
 
 
 @dg.multi_asset(

@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 
 from conv_assets.metadata import table_metadata, window_preview
-from conv_assets.partitions import daily_partitions, first_and_last_day, window
+from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, first_and_last_day, window
 from conv_assets.resources import Landing, Warehouse, run_sql
 from conv_assets.sources import list_landed_files, read_landed, resolve_mapping, sha256_file
 
@@ -51,6 +51,7 @@ def plan_files(
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool="warehouse",
+    freshness_policy=DAILY_FRESHNESS,
 )
 def raw_events(
     context: dg.AssetExecutionContext, warehouse: Warehouse, landing: Landing

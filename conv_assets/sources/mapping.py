@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 import yaml
@@ -79,8 +80,8 @@ class Mapping:
         if self.timestamp_unit not in (None, "s", "ms", "us"):
             raise MappingError(f"mapping {self.name}: timestamp unit must be s, ms or us")
         try:
-            datetime(2020, 1, 1, tzinfo=UTC).astimezone(_zone(self.timezone))
-        except Exception:
+            _zone(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
             raise MappingError(f"mapping {self.name}: unknown timezone {self.timezone!r}") from None
         bad = {v for v in self.event_type_values.values() if not v or not v.replace("_", "").isalnum()}
         if bad:
@@ -96,9 +97,7 @@ class Mapping:
         return Mapping(**{**self.__dict__, "timezone": tz})
 
 
-def _zone(name: str):
-    from zoneinfo import ZoneInfo
-
+def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 

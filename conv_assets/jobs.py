@@ -1,0 +1,21 @@
+"""Jobs the schedules and sensors launch."""
+
+import dagster as dg
+
+RAW = dg.AssetKey(["raw", "events"])
+CLEAN = [dg.AssetKey(["clean", "events"]), dg.AssetKey(["clean", "quarantine"])]
+DAILY_ANALYTICS = [dg.AssetKey(["analytics", "sessions"]), dg.AssetKey(["analytics", "daily_funnel"])]
+GLOBAL_MODELS = [
+    dg.AssetKey(["analytics", "product_conversion"]),
+    dg.AssetKey(["analytics", "customer_value"]),
+    dg.AssetKey(["analytics", "cohort_retention"]),
+]
+
+# Landed files -> raw and clean events for the days they touch (downstream follows by automation).
+ingest_job = dg.define_asset_job("ingest_job", selection=dg.AssetSelection.assets(RAW, *CLEAN))
+# Yesterday's partition of every daily asset.
+daily_job = dg.define_asset_job(
+    "daily_job", selection=dg.AssetSelection.assets(RAW, *CLEAN, *DAILY_ANALYTICS)
+)
+# Whole-history tables and models, retrained on their own schedule.
+models_job = dg.define_asset_job("models_job", selection=dg.AssetSelection.assets(*GLOBAL_MODELS))
