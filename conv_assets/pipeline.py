@@ -106,7 +106,7 @@ def run_pipeline(
             # The analyst copy is always republished after a run.
             selection = dg.AssetSelection.from_string(select) | dg.AssetSelection.assets(
                 ["ops", "analyst_copy"])
-        except Exception as exc:  # noqa: BLE001 - dagster raises several kinds for bad syntax
+        except Exception as exc:
             raise PipelineError(f"bad --select {select!r}: {str(exc).splitlines()[0]}") from None
     if instance is None and os.environ.get("DAGSTER_HOME"):
         instance = dg.DagsterInstance.get()

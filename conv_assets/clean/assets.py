@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from conv_assets.metadata import markdown_table, table_metadata, window_preview
-from conv_assets.partitions import daily_partitions, window
+from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, window
 from conv_assets.resources import Warehouse, run_sql, sql_frame
 from conv_assets.settings import load_settings
 

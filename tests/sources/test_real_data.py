@@ -48,7 +48,7 @@ def test_taobao_sessions_derived_and_truncated_line_quarantined(taobao):
     user = env.scalar("SELECT user_id FROM clean.events GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
     times = [r[0] for r in env.query(
         "SELECT event_time FROM clean.events WHERE user_id = $u ORDER BY event_time", {"u": user})]
-    expected = 1 + sum(1 for a, b in zip(times, times[1:]) if b - a > timedelta(minutes=30))
+    expected = 1 + sum(1 for a, b in zip(times, times[1:], strict=False) if b - a > timedelta(minutes=30))
     assert env.scalar(
         "SELECT count(DISTINCT session_id) FROM clean.events WHERE user_id = $u", {"u": user}
     ) == expected
