@@ -6,6 +6,7 @@ import dagster as dg
 
 from conv_assets.analytics.assets import ASSETS as ANALYTICS
 from conv_assets.clean.assets import clean_events
+from conv_assets.forecast.assets import ASSETS as FORECAST
 from conv_assets.ingest.assets import raw_events
 from conv_assets.jobs import daily_job, ingest_job, models_job
 from conv_assets.ops.assets import analyst_copy
@@ -26,7 +27,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-ASSETS = [raw_events, clean_events, *ANALYTICS, analyst_copy]
+ASSETS = [raw_events, clean_events, *ANALYTICS, *FORECAST, analyst_copy]
 
 defs = dg.Definitions(
     assets=ASSETS,

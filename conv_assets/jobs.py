@@ -4,11 +4,17 @@ import dagster as dg
 
 RAW = dg.AssetKey(["raw", "events"])
 CLEAN = [dg.AssetKey(["clean", "events"]), dg.AssetKey(["clean", "quarantine"])]
-DAILY_ANALYTICS = [dg.AssetKey(["analytics", "sessions"]), dg.AssetKey(["analytics", "daily_funnel"])]
+DAILY_ANALYTICS = [
+    dg.AssetKey(["analytics", "sessions"]),
+    dg.AssetKey(["analytics", "daily_funnel"]),
+    dg.AssetKey(["analytics", "daily_sales"]),
+]
 GLOBAL_MODELS = [
     dg.AssetKey(["analytics", "product_conversion"]),
     dg.AssetKey(["analytics", "customer_value"]),
     dg.AssetKey(["analytics", "cohort_retention"]),
+    dg.AssetKey(["ml", "sales_forecasts"]),
+    dg.AssetKey(["ml", "forecast_backtest"]),
 ]
 
 # Landed files -> raw and clean events for the days they touch (downstream follows by automation).

@@ -19,7 +19,8 @@ DDL = [
     "raw/create_events", "ops/create_ingested_files", "clean/create_events",
     "clean/create_quarantine", "analytics/create_sessions", "analytics/create_daily_funnel",
     "analytics/create_product_conversion", "analytics/create_customer_value",
-    "analytics/create_cohort_retention",
+    "analytics/create_cohort_retention", "analytics/create_daily_sales",
+    "ml/create_sales_forecasts", "ml/create_forecast_backtest",
     # Analyst views, over the tables above.
     "views/funnel_28d_by_category", "views/top_abandoned_products", "views/cohort_matrix_monthly",
 ]
@@ -65,6 +66,15 @@ def sql_frame(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pl
 
 def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> pl.DataFrame:
     return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Run `sql/<name>.sql` with `frame` registered as `incoming` (Arrow, no row loop)."""
+    con.register("incoming", frame.to_arrow())
+    try:
+        run_sql(con, name)
+    finally:
+        con.unregister("incoming")
 
 
 class Warehouse(dg.ConfigurableResource):

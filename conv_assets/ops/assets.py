@@ -42,6 +42,7 @@ def publish(warehouse: Warehouse) -> tuple[Path, int]:
         ["clean", "events"], ["clean", "quarantine"], ["analytics", "sessions"],
         ["analytics", "daily_funnel"], ["analytics", "product_conversion"],
         ["analytics", "customer_value"], ["analytics", "cohort_retention"],
+        ["analytics", "daily_sales"], ["ml", "sales_forecasts"], ["ml", "forecast_backtest"],
     ],
     automation_condition=(
         dg.AutomationCondition.any_deps_updated().since_last_handled()

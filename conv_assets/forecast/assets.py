@@ -1,0 +1,236 @@
+"""analytics.daily_sales, and ml.sales_forecasts with ml.forecast_backtest."""
+
+import os
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import dagster as dg
+import polars as pl
+from joblib import Parallel, delayed
+
+from conv_assets.forecast.models import SeriesResult, choose_and_forecast
+from conv_assets.metadata import (
+    markdown_table,
+    png_markdown,
+    table_metadata,
+    window_count,
+    window_preview,
+)
+from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, window
+from conv_assets.resources import Warehouse, replace_table, run_sql, sql_frame
+
+DAILY_SALES = dg.AssetKey(["analytics", "daily_sales"])
+FORECASTS = dg.AssetKey(["ml", "sales_forecasts"])
+BACKTEST = dg.AssetKey(["ml", "forecast_backtest"])
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dg.asset(
+    key=DAILY_SALES,
+    deps=[dg.AssetKey(["clean", "events"])],
+    group_name="forecast",
+    kinds={"duckdb"},
+    owners=["team:analytics"],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    automation_condition=dg.AutomationCondition.eager(),
+    freshness_policy=DAILY_FRESHNESS,
+    pool="warehouse",
+)
+def daily_sales(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Per day: orders, units, revenue and buyers for the total and for the top categories by
+    revenue (CONV_FORECAST_TOP_CATEGORIES, default 8; the long tail as 'other'; sources without
+    categories get the total only). A day without sales is an explicit row of zeros with
+    `no_sales` (and `shop_closed` when the whole shop sold nothing), never a missing day."""
+    start, end = window(context)
+    top = _int_env("CONV_FORECAST_TOP_CATEGORIES", 8)
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        run_sql(con, "analytics/delete_daily_sales", start=start, end=end)
+        run_sql(con, "analytics/insert_daily_sales", start=start, end=end, top_categories=top)
+        con.execute("COMMIT")
+        rows = window_count(con, "analytics.daily_sales", start, end)
+        closed = run_sql(con, "analytics/count_closed_days", start=start, end=end).fetchall()[0][0]
+        meta = table_metadata(con, "analytics.daily_sales", rows,
+                              window_preview(con, "analytics.daily_sales", start, end))
+    return dg.MaterializeResult(metadata=meta | {"closed_days": closed})
+
+
+def _fit_one(args: tuple) -> tuple[str, str, SeriesResult]:
+    series, measure, y, first_day, h, windows = args
+    return series, measure, choose_and_forecast(y, first_day, h=h, windows=windows)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            FORECASTS, deps=[DAILY_SALES], group_name="forecast", kinds={"statsmodels", "duckdb"},
+            owners=["team:analytics"],
+            description=(
+                "The next CONV_FORECAST_HORIZON days (default 14) of revenue and units per "
+                "series with 80% and 95% prediction intervals, never negative. The model per "
+                "series is chosen by rolling-origin backtest among ETS (additive trend, and "
+                "damped), SARIMAX with weekly seasonality and seasonal naive; short, constant "
+                "or all-zero series fall back to a simple model. Closed weekdays forecast 0."
+            ),
+        ),
+        dg.AssetSpec(
+            BACKTEST, deps=[DAILY_SALES], group_name="forecast", kinds={"statsmodels", "duckdb"},
+            owners=["team:analytics"],
+            description=(
+                "Rolling-origin backtest (CONV_FORECAST_WINDOWS windows, default 4, of the "
+                "horizon each) per series, measure and candidate model: MAE, RMSE, sMAPE, MASE "
+                "and which model was chosen."
+            ),
+        ),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec("forecasts_non_negative", asset=FORECASTS, blocking=True,
+                          description="No forecast or interval bound is negative."),
+        dg.AssetCheckSpec("chosen_not_worse_than_seasonal_naive", asset=BACKTEST,
+                          description="Warns when a series' chosen model has a higher backtest "
+                          "MAE than seasonal naive."),
+    ],
+    pool="warehouse",
+    can_subset=False,
+)
+def sales_forecasts(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Fit, backtest and forecast every daily sales series, in parallel across the cores."""
+    h = _int_env("CONV_FORECAST_HORIZON", 14)
+    windows = _int_env("CONV_FORECAST_WINDOWS", 4)
+    with warehouse.connect(read_only=True) as con:
+        history = sql_frame(con, "analytics/select_sales_history")
+    tasks = []
+    for (series,), part in history.partition_by("series", as_dict=True, maintain_order=True).items():
+        first_day = part["event_date"][0]
+        for measure in ("revenue", "units"):
+            y = part[measure].fill_null(0).to_numpy().astype(float)
+            if part[measure].null_count() == part.height:
+                continue  # no prices: no revenue series
+            tasks.append((series, measure, y, first_day, h, windows))
+    history_end = history["event_date"].max() if history.height else None
+    workers = min(len(tasks), _int_env("CONV_FORECAST_WORKERS", os.cpu_count() or 1)) or 1
+    context.log.info(f"forecasting {len(tasks)} series x measure with {workers} processes")
+    results: list[tuple[str, str, SeriesResult]] = []
+    # joblib's loky workers start cleanly from any caller (no __main__ re-import, unlike spawn).
+    parallel = Parallel(n_jobs=workers, backend="loky", return_as="generator")
+    for i, res in enumerate(parallel(delayed(_fit_one)(t) for t in tasks), 1):
+        results.append(res)
+        if i % 10 == 0 or i == len(tasks):
+            context.log.info(f"fitted {i}/{len(tasks)}")
+    forecasts, backtests = _frames(results, history_end, h)
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        replace_table(con, "ml/replace_sales_forecasts", forecasts)
+        replace_table(con, "ml/replace_forecast_backtest", backtests)
+        con.execute("COMMIT")
+        f_meta = table_metadata(con, "ml.sales_forecasts", forecasts.height, forecasts.head(10))
+        b_meta = table_metadata(con, "ml.forecast_backtest", backtests.height, backtests.head(10))
+        negative = sql_frame(con, "ml/check_forecasts_non_negative")
+    chosen = backtests.filter(pl.col("chosen"))
+    worse = chosen.filter(pl.col("mae_vs_seasonal_naive") > 1.0)
+    total = chosen.filter((pl.col("series") == "total") & (pl.col("measure") == "revenue"))
+    summary = {}
+    if total.height:
+        summary = {"total_revenue_model": total["model"][0],
+                   "total_revenue_mae_vs_seasonal_naive": float(total["mae_vs_seasonal_naive"][0])}
+    plot = _forecast_plot(history, forecasts) if forecasts.height else None
+    yield dg.MaterializeResult(
+        asset_key=FORECASTS,
+        metadata=f_meta | summary | ({"forecast_plot": plot} if plot else {})
+        | {"models_chosen": dg.MetadataValue.json(
+            dict(forecasts.group_by("model").agg(pl.col("series").n_unique()).iter_rows()))},
+    )
+    yield dg.MaterializeResult(
+        asset_key=BACKTEST,
+        metadata=b_meta | summary | {"chosen": dg.MetadataValue.md(markdown_table(
+            chosen.select("series", "measure", "model", "mae", "mase", "mae_vs_seasonal_naive"),
+            max_rows=30))},
+    )
+    yield dg.AssetCheckResult(check_name="forecasts_non_negative", asset_key=FORECASTS,
+                              passed=negative.is_empty(), metadata={"negative_rows": negative.height})
+    yield dg.AssetCheckResult(
+        check_name="chosen_not_worse_than_seasonal_naive", asset_key=BACKTEST,
+        passed=worse.is_empty(), severity=dg.AssetCheckSeverity.WARN,
+        metadata={"series_worse": dg.MetadataValue.md(markdown_table(
+            worse.select("series", "measure", "model", "mae_vs_seasonal_naive")))},
+    )
+
+
+def _frames(results, history_end: date | None, h: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    f_rows, b_rows = [], []
+    for series, measure, res in results:
+        fc = res.forecast
+        for i in range(h):
+            f_rows.append({
+                "series": series, "measure": measure,
+                "forecast_date": history_end + timedelta(days=i + 1), "horizon": i + 1,
+                "model": res.model, "forecast": float(fc.mean[i]),
+                "lower_80": float(fc.lo80[i]), "upper_80": float(fc.hi80[i]),
+                "lower_95": float(fc.lo95[i]), "upper_95": float(fc.hi95[i]),
+                "history_end": history_end,
+            })
+        naive = next((r for r in res.backtest if r["model"] == "seasonal_naive" and "mae" in r), None)
+        for r in res.backtest:
+            first_origin = (history_end - timedelta(days=h * r["windows"] - 1)
+                            if history_end else None)
+            b_rows.append({
+                "series": series, "measure": measure, "model": r["model"],
+                "windows": r["windows"], "horizon_days": h, "first_origin": first_origin,
+                "history_end": history_end, "mae": r.get("mae"), "rmse": r.get("rmse"),
+                "smape": r.get("smape"), "mase": r.get("mase"),
+                "mae_vs_seasonal_naive": (r["mae"] / naive["mae"]
+                                          if naive and "mae" in r and naive["mae"] else None),
+                "chosen": r["model"] == res.model, "error": r.get("error"),
+            })
+    f_schema = {"series": pl.String, "measure": pl.String, "forecast_date": pl.Date,
+                "horizon": pl.Int32, "model": pl.String, "forecast": pl.Float64,
+                "lower_80": pl.Float64, "upper_80": pl.Float64, "lower_95": pl.Float64,
+                "upper_95": pl.Float64, "history_end": pl.Date}
+    b_schema = {"series": pl.String, "measure": pl.String, "model": pl.String,
+                "windows": pl.Int32, "horizon_days": pl.Int32, "first_origin": pl.Date,
+                "history_end": pl.Date, "mae": pl.Float64, "rmse": pl.Float64,
+                "smape": pl.Float64, "mase": pl.Float64, "mae_vs_seasonal_naive": pl.Float64,
+                "chosen": pl.Boolean, "error": pl.String}
+    return pl.DataFrame(f_rows, schema=f_schema), pl.DataFrame(b_rows, schema=b_schema)
+
+
+def _forecast_plot(history: pl.DataFrame, forecasts: pl.DataFrame) -> dg.MetadataValue:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    measure = "revenue" if forecasts.filter(pl.col("measure") == "revenue").height else "units"
+    fc = forecasts.filter(pl.col("measure") == measure)
+    totals = history.group_by("series").agg(pl.col(measure).sum()).sort(measure, descending=True)
+    names = ["total"] + [s for s in totals["series"] if s not in ("total", "other")][:3]
+    names = [n for n in names if fc.filter(pl.col("series") == n).height]
+    fig, axes = plt.subplots(len(names), 1, figsize=(8, 2.4 * len(names)), squeeze=False)
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        hist = history.filter(pl.col("series") == name).tail(90)
+        f = fc.filter(pl.col("series") == name)
+        ax.plot(hist["event_date"].to_list(), hist[measure].to_list(), color="#444", lw=1,
+                label="history")
+        x = f["forecast_date"].to_list()
+        ax.fill_between(x, f["lower_95"].to_list(), f["upper_95"].to_list(), color="#4c72b0",
+                        alpha=0.15, label="95%")
+        ax.fill_between(x, f["lower_80"].to_list(), f["upper_80"].to_list(), color="#4c72b0",
+                        alpha=0.3, label="80%")
+        ax.plot(x, f["forecast"].to_list(), color="#4c72b0", lw=1.5,
+                label=f"forecast ({f['model'][0]})")
+        ax.set_title(f"{name}: daily {measure}", fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    value = png_markdown(fig, "forecast")
+    plt.close(fig)
+    return value
+
+
+ASSETS = [daily_sales, sales_forecasts]

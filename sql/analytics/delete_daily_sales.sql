@@ -1,0 +1,1 @@
+DELETE FROM analytics.daily_sales WHERE event_date >= $start AND event_date < $end;

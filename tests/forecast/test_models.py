@@ -1,0 +1,98 @@
+"""Forecast models, fallbacks, metrics and backtest windows on small hand-made series."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from conv_assets.forecast import models
+from conv_assets.forecast.models import (
+    MODELS,
+    backtest_origins,
+    choose_and_forecast,
+    closed_weekdays,
+    errors,
+    forecast,
+)
+
+MONDAY = date(2024, 1, 1)
+
+
+def weekly(n: int, seed: int = 0, closed_saturday: bool = True) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    pattern = np.array([100, 90, 95, 110, 130, 0 if closed_saturday else 60, 70], dtype=float)
+    y = np.array([pattern[i % 7] for i in range(n)]) * (1 + 0.002 * np.arange(n))
+    return np.where(y > 0, y + rng.normal(0, 8, n), 0.0)
+
+
+def test_mase_and_friends_by_hand():
+    train = np.array([1, 2, 3, 4, 5, 6, 7, 3, 2, 3, 4, 5, 6, 7], dtype=float)
+    # seasonal naive in-sample errors |train[t] - train[t-7]|: 2, 0, 0, 0, 0, 0, 0 -> scale 2/7
+    actual = np.array([2.0, 4.0, 0.0])
+    predicted = np.array([1.0, 6.0, 0.0])
+    e = errors(actual, predicted, train)
+    assert e["mae"] == pytest.approx(1.0)                 # (1 + 2 + 0) / 3
+    assert e["rmse"] == pytest.approx(np.sqrt(5 / 3))     # (1 + 4 + 0) / 3
+    assert e["smape"] == pytest.approx((2 / 3 + 4 / 10 + 0) / 3)
+    assert e["mase"] == pytest.approx(1.0 / (2 / 7))
+
+
+def test_backtest_windows_never_see_the_future(monkeypatch):
+    y = weekly(120)
+    seen: list[int] = []
+    real = models.forecast
+
+    def spy(train, first_day, model, h):
+        # Each training series is a prefix of y: nothing after its own origin.
+        np.testing.assert_array_equal(train, y[: len(train)])
+        seen.append(len(train))
+        return real(train, first_day, model, h)
+
+    monkeypatch.setattr(models, "forecast", spy)
+    result = choose_and_forecast(y, MONDAY, h=14, windows=4, models=("seasonal_naive",))
+    assert backtest_origins(120, 14, 4) == [64, 78, 92, 106]
+    assert seen == [64, 78, 92, 106, 120]   # four windows, then the final fit on everything
+    assert result.backtest[0]["windows"] == 4
+
+
+@pytest.mark.parametrize("y, expected_model", [
+    (np.zeros(60), "zero"),
+    (np.full(60, 5.0), "seasonal_naive"),
+    (np.array([3.0, 5, 4, 6, 2, 8, 7, 5, 4]), "fallback_mean"),
+    (np.arange(1, 21, dtype=float), "seasonal_naive"),
+])
+def test_short_constant_and_zero_series_fall_back(y, expected_model):
+    res = choose_and_forecast(y, MONDAY, h=14)
+    assert res.model == expected_model
+    assert len(res.forecast.mean) == 14
+    assert np.all(np.isfinite(res.forecast.mean))
+
+
+@pytest.mark.parametrize("model", [*MODELS, "fallback_mean", "zero"])
+def test_intervals_never_negative_and_ordered(model):
+    # Small sales with large noise: unclipped lower bounds would go far below zero.
+    rng = np.random.default_rng(1)
+    y = np.maximum(0, 3 + rng.normal(0, 4, 84))
+    fc = forecast(y, MONDAY, model, 14)
+    for band in (fc.mean, fc.lo80, fc.hi80, fc.lo95, fc.hi95):
+        assert np.all(band >= 0)
+    assert np.all(fc.lo95 <= fc.lo80 + 1e-9) and np.all(fc.lo80 <= fc.mean + 1e-9)
+    assert np.all(fc.mean <= fc.hi80 + 1e-9) and np.all(fc.hi80 <= fc.hi95 + 1e-9)
+
+
+def test_closed_weekday_is_learned_and_forecast_as_zero():
+    y = weekly(98)
+    assert closed_weekdays(y, MONDAY) == {5}
+    fc = forecast(y, MONDAY, "ets", 14)
+    # 98 days from a Monday: the forecast starts on a Monday; Saturdays are days 5 and 12.
+    assert fc.mean[5] == 0 and fc.mean[12] == 0 and fc.hi95[5] == 0
+    assert np.all(fc.mean[[0, 1, 2, 3, 4, 6]] > 0)
+
+
+def test_models_beat_seasonal_naive_on_a_clean_weekly_series():
+    res = choose_and_forecast(weekly(140, seed=3), MONDAY, h=14, windows=4)
+    naive = next(r for r in res.backtest if r["model"] == "seasonal_naive")["mae"]
+    chosen = next(r for r in res.backtest if r["model"] == res.model)["mae"]
+    assert chosen <= naive
