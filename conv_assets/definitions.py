@@ -14,6 +14,7 @@ from conv_assets.resources import Landing, Warehouse
 from conv_assets.schedules import daily_schedule, models_schedule
 from conv_assets.sensors import automation_sensor, landing_sensor
 from conv_assets.settings import load_settings
+from conv_assets.users.assets import ASSETS as USERS
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
@@ -27,7 +28,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-ASSETS = [raw_events, clean_events, *ANALYTICS, *FORECAST, analyst_copy]
+ASSETS = [raw_events, clean_events, *ANALYTICS, *FORECAST, *USERS, analyst_copy]
 
 defs = dg.Definitions(
     assets=ASSETS,

@@ -15,6 +15,12 @@ GLOBAL_MODELS = [
     dg.AssetKey(["analytics", "cohort_retention"]),
     dg.AssetKey(["ml", "sales_forecasts"]),
     dg.AssetKey(["ml", "forecast_backtest"]),
+    dg.AssetKey(["analytics", "suspicious_activity"]),
+    dg.AssetKey(["analytics", "user_features"]),
+    dg.AssetKey(["analytics", "user_segments"]),
+    dg.AssetKey(["analytics", "segment_summary"]),
+    dg.AssetKey(["analytics", "purchase_propensity"]),
+    dg.AssetKey(["analytics", "campaign_audiences"]),
 ]
 
 # Landed files -> raw and clean events for the days they touch (downstream follows by automation).

@@ -21,6 +21,9 @@ DDL = [
     "analytics/create_product_conversion", "analytics/create_customer_value",
     "analytics/create_cohort_retention", "analytics/create_daily_sales",
     "ml/create_sales_forecasts", "ml/create_forecast_backtest",
+    "analytics/create_suspicious_activity", "analytics/create_user_features",
+    "analytics/create_user_segments", "analytics/create_segment_summary",
+    "analytics/create_purchase_propensity", "analytics/create_campaign_audiences",
     # Analyst views, over the tables above.
     "views/funnel_28d_by_category", "views/top_abandoned_products", "views/cohort_matrix_monthly",
 ]

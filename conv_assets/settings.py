@@ -22,6 +22,7 @@ class Settings:
     session_gap_minutes: int
     max_quarantine_share: float
     product_window_days: int
+    exclude_suspicious: bool
 
 
 def _float(name: str, default: float) -> float:
@@ -48,4 +49,6 @@ def load_settings() -> Settings:
         session_gap_minutes=int(_float("CONV_SESSION_GAP_MINUTES", 30)),
         max_quarantine_share=_float("CONV_MAX_QUARANTINE_SHARE", 0.5),
         product_window_days=int(_float("CONV_PRODUCT_WINDOW_DAYS", 28)),
+        exclude_suspicious=(os.environ.get("CONV_EXCLUDE_SUSPICIOUS") or "0").lower()
+        in ("1", "true", "yes"),
     )

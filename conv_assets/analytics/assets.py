@@ -90,7 +90,8 @@ def daily_funnel(context: dg.AssetExecutionContext, warehouse: Warehouse):
         present = _event_types_present(con)
         con.execute("BEGIN TRANSACTION")
         run_sql(con, "analytics/delete_daily_funnel", start=start, end=end)
-        run_sql(con, "analytics/insert_daily_funnel", start=start, end=end, **present)
+        run_sql(con, "analytics/insert_daily_funnel", start=start, end=end, **present,
+                exclude_suspicious=load_settings().exclude_suspicious)
         con.execute("COMMIT")
         rows = window_count(con, "analytics.daily_funnel", start, end)
         bad_rates = sql_frame(con, "analytics/check_funnel_rates", start=start, end=end)

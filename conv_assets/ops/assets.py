@@ -43,6 +43,9 @@ def publish(warehouse: Warehouse) -> tuple[Path, int]:
         ["analytics", "daily_funnel"], ["analytics", "product_conversion"],
         ["analytics", "customer_value"], ["analytics", "cohort_retention"],
         ["analytics", "daily_sales"], ["ml", "sales_forecasts"], ["ml", "forecast_backtest"],
+        ["analytics", "suspicious_activity"], ["analytics", "user_features"],
+        ["analytics", "user_segments"], ["analytics", "segment_summary"],
+        ["analytics", "purchase_propensity"], ["analytics", "campaign_audiences"],
     ],
     automation_condition=(
         dg.AutomationCondition.any_deps_updated().since_last_handled()

@@ -8,8 +8,14 @@ WITH days AS (
     SELECT CAST(d AS DATE) AS event_date
     FROM range(CAST($start AS TIMESTAMP), CAST($end AS TIMESTAMP), INTERVAL 1 DAY) t(d)
 ),
+-- With $exclude_suspicious, users flagged in analytics.suspicious_activity are left out.
+flagged AS (
+    SELECT user_id FROM analytics.suspicious_activity
+    WHERE $exclude_suspicious AND level = 'user' AND flagged
+),
 sess AS (
     SELECT * FROM analytics.sessions WHERE session_date >= $start AND session_date < $end
+      AND user_id NOT IN (SELECT user_id FROM flagged)
 ),
 -- One row per session and category it touched (step flags within that category) ...
 sess_cat AS (
@@ -60,6 +66,7 @@ funnel AS (
 ),
 day_events AS (
     SELECT * FROM clean.events WHERE event_date >= $start AND event_date < $end
+      AND user_id NOT IN (SELECT user_id FROM flagged)
 ),
 commerce_rows AS (
     SELECT event_date, '(all)' AS category, user_id, event_type, order_id, session_id, price,
