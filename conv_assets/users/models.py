@@ -222,7 +222,7 @@ def train_propensity(
 BURST_PER_MINUTE = 30       # events in one minute
 HUGE_SESSION = 500          # events in one session
 MANY_VIEWS = 200            # views with no cart add or purchase ever
-ORDER_OUTLIER = 10.0        # x the 99th percentile of users' largest orders (units or value)
+ORDER_OUTLIER = 10.0        # x the 95th percentile of users' largest orders (units or value)
 MANY_RETURNS = 5            # returns, and at least half as many as purchases
 PROFILE = ["events", "max_events_per_minute", "max_session_events", "views",
            "carts_or_purchases", "orders", "max_order_units", "max_order_value", "returns",
@@ -234,8 +234,8 @@ def score_suspicious(profile: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
     from sklearn.ensemble import IsolationForest
 
     p = profile.sort("user_id")
-    units_cut = max(100.0, ORDER_OUTLIER * float(p["max_order_units"].quantile(0.99) or 0))
-    value_cut = ORDER_OUTLIER * float(p["max_order_value"].quantile(0.99) or 0)
+    units_cut = max(100.0, ORDER_OUTLIER * float(p["max_order_units"].quantile(0.95) or 0))
+    value_cut = ORDER_OUTLIER * float(p["max_order_value"].quantile(0.95) or 0)
     rules = {
         "event_burst": pl.col("max_events_per_minute") >= BURST_PER_MINUTE,
         "huge_session": pl.col("max_session_events") >= HUGE_SESSION,
