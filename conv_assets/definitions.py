@@ -10,6 +10,7 @@ from conv_assets.forecast.assets import ASSETS as FORECAST
 from conv_assets.ingest.assets import raw_events
 from conv_assets.jobs import daily_job, ingest_job, models_job
 from conv_assets.ops.assets import analyst_copy
+from conv_assets.recs.assets import ASSETS as RECS
 from conv_assets.resources import Landing, Warehouse
 from conv_assets.schedules import daily_schedule, models_schedule
 from conv_assets.sensors import automation_sensor, landing_sensor
@@ -28,7 +29,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-ASSETS = [raw_events, clean_events, *ANALYTICS, *FORECAST, *USERS, analyst_copy]
+ASSETS = [raw_events, clean_events, *ANALYTICS, *FORECAST, *USERS, *RECS, analyst_copy]
 
 defs = dg.Definitions(
     assets=ASSETS,

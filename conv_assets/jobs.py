@@ -21,6 +21,12 @@ GLOBAL_MODELS = [
     dg.AssetKey(["analytics", "segment_summary"]),
     dg.AssetKey(["analytics", "purchase_propensity"]),
     dg.AssetKey(["analytics", "campaign_audiences"]),
+    dg.AssetKey(["ml", "interactions"]),
+    dg.AssetKey(["ml", "item_factors"]),
+    dg.AssetKey(["ml", "user_factors"]),
+    dg.AssetKey(["ml", "user_recommendations"]),
+    dg.AssetKey(["ml", "similar_items"]),
+    dg.AssetKey(["ml", "rec_evaluation"]),
 ]
 
 # Landed files -> raw and clean events for the days they touch (downstream follows by automation).

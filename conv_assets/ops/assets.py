@@ -46,6 +46,8 @@ def publish(warehouse: Warehouse) -> tuple[Path, int]:
         ["analytics", "suspicious_activity"], ["analytics", "user_features"],
         ["analytics", "user_segments"], ["analytics", "segment_summary"],
         ["analytics", "purchase_propensity"], ["analytics", "campaign_audiences"],
+        ["ml", "interactions"], ["ml", "item_factors"], ["ml", "user_factors"],
+        ["ml", "user_recommendations"], ["ml", "similar_items"], ["ml", "rec_evaluation"],
     ],
     automation_condition=(
         dg.AutomationCondition.any_deps_updated().since_last_handled()

@@ -1,0 +1,2 @@
+DELETE FROM ml.interactions;
+INSERT INTO ml.interactions BY NAME SELECT * FROM incoming;

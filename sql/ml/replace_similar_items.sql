@@ -1,0 +1,2 @@
+DELETE FROM ml.similar_items;
+INSERT INTO ml.similar_items BY NAME SELECT * FROM incoming;

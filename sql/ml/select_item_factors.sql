@@ -1,0 +1,1 @@
+SELECT product_id, factors FROM ml.item_factors;
