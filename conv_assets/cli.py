@@ -7,6 +7,7 @@ import os
 import sys
 import warnings
 from datetime import date
+from pathlib import Path
 
 DEMO = {"days": 35, "users": 3000, "events_per_day": 20_000, "seed": 7}
 
@@ -27,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=DEMO["seed"])
     g.add_argument("--start-date", help="first day (YYYY-MM-DD); default: DAYS days before today")
 
+    f = sub.add_parser("forget", help="erase users from every table, rebuild, compact the file")
+    f.add_argument("user_ids", nargs="*", help="user ids as in the landed files")
+    f.add_argument("--file", help="a file of user ids, one per line (e.g. erasure requests)")
+    f.add_argument("--warehouse", help="DuckDB file (env CONV_WAREHOUSE)")
+
     for name, text in (("run", "materialize the assets for every day in the landing directory"),
                        ("demo", "generate demo data if the landing directory is empty, then run")):
         r = sub.add_parser(name, help=text)
@@ -44,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "generate":
             return _generate(args)
+        if args.command == "forget":
+            return _forget(args)
         _apply_env(args)
         if args.command == "demo":
             _demo_data()
@@ -65,6 +73,38 @@ def _generate(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:
         raise CliError(str(exc)) from None
     print(f"wrote {len(paths)} files to {args.out_dir}")
+    return 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    from conv_assets.forget import forget
+    from conv_assets.pipeline import PipelineError
+    from conv_assets.resources import WarehouseError
+    from conv_assets.settings import load_settings
+
+    if args.warehouse:
+        os.environ["CONV_WAREHOUSE"] = args.warehouse
+    ids = list(args.user_ids)
+    if args.file:
+        try:
+            lines = Path(args.file).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise CliError(f"cannot read {args.file}: {exc.strerror}") from None
+        ids += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    if not ids:
+        raise CliError("give user ids or --file")
+    settings = load_settings()
+    if not Path(settings.warehouse).exists():
+        raise CliError(f"warehouse {settings.warehouse} does not exist")
+    warnings.filterwarnings("ignore")
+    try:
+        outcome = forget(settings, ids)
+    except (PipelineError, WarehouseError) as exc:
+        raise CliError(str(exc)) from None
+    total = sum(outcome.rows_deleted.values())
+    print(f"erased {outcome.users} user(s): {total:,} rows deleted from "
+          f"{sum(1 for n in outcome.rows_deleted.values() if n)} tables; derived tables rebuilt; "
+          f"file compacted {outcome.bytes_before:,} -> {outcome.bytes_after:,} bytes")
     return 0
 
 

@@ -97,9 +97,27 @@ def run_pipeline(
     settings: Settings, select: str | None = None, instance: dg.DagsterInstance | None = None
 ) -> RunOutcome:
     """Materialize the selected assets (default all) for every landed day, in one run."""
+    first, last, n_files = landed_days(settings)
+    return _materialize(settings, select, instance, first, last, n_files)
+
+
+def rebuild_from_clean(settings: Settings) -> RunOutcome:
+    """Rebuild clean events and everything downstream for the days in raw.events, without
+    reading the landing directory (used after an erasure)."""
+    con = open_warehouse(settings.warehouse, read_only=True)
+    try:
+        first, last = run_sql(con, "raw/select_day_range").fetchall()[0]
+    finally:
+        con.close()
+    if first is None:
+        raise PipelineError("the warehouse holds no events")
+    return _materialize(settings, "key:clean/events+", None, first, last, 0)
+
+
+def _materialize(settings: Settings, select: str | None, instance: dg.DagsterInstance | None,
+                 first: date, last: date, n_files: int) -> RunOutcome:
     from conv_assets.definitions import ASSETS, build_resources
 
-    first, last, n_files = landed_days(settings)
     selection = None
     if select:
         try:

@@ -16,7 +16,7 @@ import polars as pl
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # Tables created on first write; each file holds one table's DDL and column comments.
 DDL = [
-    "raw/create_events", "ops/create_ingested_files", "clean/create_events",
+    "raw/create_events", "ops/create_ingested_files", "ops/create_erasures", "clean/create_events",
     "clean/create_quarantine", "analytics/create_sessions", "analytics/create_daily_funnel",
     "analytics/create_product_conversion", "analytics/create_customer_value",
     "analytics/create_cohort_retention", "analytics/create_daily_sales",

@@ -50,6 +50,14 @@ _COMMON = {
             description="No event id appears twice in clean.events.",
         ),
         dg.AssetCheckSpec(
+            "no_rejected_files", asset=QUARANTINE, blocking=True,
+            description=(
+                "No landed file was rejected whole (unreadable, or a required column missing): "
+                "its rows are quarantined, the other files load, and downstream assets wait "
+                "until the file is fixed."
+            ),
+        ),
+        dg.AssetCheckSpec(
             "quarantine_share_below_threshold", asset=QUARANTINE, blocking=True,
             description=(
                 "Share of raw rows quarantined for a defect (duplicates not counted) is at most "
@@ -86,6 +94,7 @@ def clean_events(
         reasons = sql_frame(con, "clean/summarise_quarantine", start=start, end=end)
         mismatched = sql_frame(con, "clean/check_row_identity", start=start, end=end)
         dup_ids = run_sql(con, "clean/check_duplicate_ids", start=start, end=end).fetchall()[0][0]
+        rejected_files = sql_frame(con, "clean/select_rejected_files", start=start, end=end)
         events_meta = table_metadata(
             con, "clean.events", n_clean, window_preview(con, "clean.events", start, end)
         )
@@ -111,6 +120,12 @@ def clean_events(
     yield dg.AssetCheckResult(
         check_name="unique_event_ids", asset_key=EVENTS, passed=dup_ids == 0,
         metadata={"duplicated_ids": int(dup_ids)},
+    )
+    rejected = {r: n for r, n in by_reason.items() if r in ("missing_column", "unreadable_file")}
+    yield dg.AssetCheckResult(
+        check_name="no_rejected_files", asset_key=QUARANTINE, passed=not rejected,
+        metadata={"rejected_rows": dg.MetadataValue.json(rejected),
+                  "files": dg.MetadataValue.md(markdown_table(rejected_files))},
     )
     # Duplicates are expected (reloads, resent files) and not a defect of the data.
     defects = n_quar - by_reason.get("duplicate", 0)

@@ -115,6 +115,9 @@ def sales_forecasts(
                 continue  # no prices: no revenue series
             tasks.append((series, measure, y, first_day, h, windows))
     history_end = history["event_date"].max() if history.height else None
+    if not tasks:
+        context.log.warning("no complete day of sales history yet (the latest day is still "
+                            "filling up): nothing to forecast")
     workers = min(len(tasks), _int_env("CONV_FORECAST_WORKERS", os.cpu_count() or 1)) or 1
     context.log.info(f"forecasting {len(tasks)} series x measure with {workers} processes")
     results: list[tuple[str, str, SeriesResult]] = []
@@ -141,9 +144,10 @@ def sales_forecasts(
         summary = {"total_revenue_model": total["model"][0],
                    "total_revenue_mae_vs_seasonal_naive": float(total["mae_vs_seasonal_naive"][0])}
     plot = _forecast_plot(history, forecasts) if forecasts.height else None
+    note = {} if tasks else {"note": "no complete day of history yet: nothing to forecast"}
     yield dg.MaterializeResult(
         asset_key=FORECASTS,
-        metadata=f_meta | summary | ({"forecast_plot": plot} if plot else {})
+        metadata=f_meta | summary | note | ({"forecast_plot": plot} if plot else {})
         | {"models_chosen": dg.MetadataValue.json(
             dict(forecasts.group_by("model").agg(pl.col("series").n_unique()).iter_rows()))},
     )

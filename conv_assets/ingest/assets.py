@@ -1,7 +1,8 @@
 """raw.events: landed files into the warehouse, one daily partition at a time."""
 
 
-from datetime import date
+import os
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +10,7 @@ import polars as pl
 
 from conv_assets.metadata import table_metadata, window_preview
 from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, first_and_last_day, window
+from conv_assets.privacy import as_stored, erasure_requests, pseudonym_key, pseudonymise
 from conv_assets.resources import Landing, Warehouse, run_sql
 from conv_assets.sources import list_landed_files, read_landed, resolve_mapping, sha256_file
 
@@ -61,17 +63,26 @@ def raw_events(
     Reads the landing directory with the configured source adapter or mapping file. Rebuilding a
     partition window replaces exactly those days in one transaction. Each file's content hash,
     row count and days are recorded in ops.ingested_files; a file whose content was already landed
-    under another name is recorded as a duplicate and not loaded again.
+    under another name is recorded as a duplicate and not loaded again. User ids are
+    pseudonymised (HMAC-SHA256) when CONV_PSEUDONYM_KEY is set; erased users are never loaded;
+    rows of a newly arrived file dated more than CONV_LATE_LOOKBACK_DAYS (default 30) before the
+    latest loaded day are quarantined as too_late.
     """
     start, end = window(context)
     mapping = resolve_mapping(landing.source, landing.mapping, landing.source_timezone)
     root = Path(landing.directory)
     files = list_landed_files(root)
     first_day, last_day = first_and_last_day()
+    key = pseudonym_key()
+    lookback = int(os.environ.get("CONV_LATE_LOOKBACK_DAYS", "30"))
     with warehouse.connect() as con:
-        known = {
-            r[0]: (r[1], r[2], r[3]) for r in run_sql(con, "ops/select_ingested_files").fetchall()
-        }
+        erase = erasure_requests()
+        if erase:
+            run_sql(con, "ops/insert_erasures", user_ids=as_stored(erase))
+        rows_known = run_sql(con, "ops/select_ingested_files").fetchall()
+        known = {r[0]: (r[1], r[2], r[3]) for r in rows_known}
+        accept = {r[0]: (r[1], r[4]) for r in rows_known}
+        watermark = run_sql(con, "ops/select_watermark").fetchall()[0][0]
         to_read, duplicates = plan_files(files, root, known, start, end)
         context.log.info(
             f"{len(files)} landed files in {root}; reading {len(to_read)} for "
@@ -82,6 +93,17 @@ def raw_events(
         errors = []
         for i, (path, rel, sha) in enumerate(to_read, 1):
             frame, error = read_landed(mapping, path, rel, first_day, last_day)
+            frame = pseudonymise(frame, key)
+            # A file seen before keeps the limit it got on arrival; a new one (or a new version)
+            # gets the latest loaded day minus the lookback.
+            prev_sha, accept_from = accept.get(rel, (None, None))
+            if prev_sha != sha:
+                accept_from = watermark - timedelta(days=lookback) if watermark else None
+            if accept_from is not None:
+                frame = frame.with_columns(pl.coalesce(
+                    pl.col("row_error"),
+                    pl.when(pl.col("event_date") < accept_from).then(pl.lit("too_late")),
+                ).alias("row_error"))
             if error:
                 errors.append(f"{rel}: {error}")
                 context.log.warning(f"{rel}: {error}; its rows go to quarantine")
@@ -93,6 +115,7 @@ def raw_events(
                 con, "ops/upsert_ingested_files", path=rel, sha256=sha, status="loaded",
                 duplicate_of=None, rows=frame.height,
                 min_event_date=days["lo"][0], max_event_date=days["hi"][0], error=error,
+                accept_from=accept_from,
             )
             if i % 50 == 0 or i == len(to_read):
                 context.log.info(f"read {i}/{len(to_read)} files")
@@ -100,7 +123,7 @@ def raw_events(
             run_sql(
                 con, "ops/upsert_ingested_files", path=rel, sha256=sha, status="duplicate",
                 duplicate_of=original, rows=None, min_event_date=None, max_event_date=None,
-                error=None,
+                error=None, accept_from=None,
             )
         con.execute("COMMIT")
         rows = run_sql(con, "raw/count_events", start=start, end=end).fetchall()[0][0]

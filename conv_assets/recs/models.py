@@ -49,11 +49,11 @@ def fit_als(user_items: sp.csr_matrix, params: AlsParams):
     """implicit's ALS with one BLAS thread (implicit warns, and slows down badly, otherwise)."""
     from implicit.cpu.als import AlternatingLeastSquares
 
-    model = AlternatingLeastSquares(
-        factors=params.factors, regularization=params.regularization, alpha=params.alpha,
-        iterations=params.iterations, random_state=params.seed, num_threads=1,
-    )
     with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=params.factors, regularization=params.regularization, alpha=params.alpha,
+            iterations=params.iterations, random_state=params.seed, num_threads=1,
+        )
         model.fit(user_items, show_progress=False)
     return model
 

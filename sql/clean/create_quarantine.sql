@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS clean.quarantine (
 );
 COMMENT ON TABLE clean.quarantine IS 'Raw rows kept out of clean.events, with their original values and a reason code';
 COMMENT ON COLUMN clean.quarantine.event_date IS 'Partition day of the raw row';
-COMMENT ON COLUMN clean.quarantine.reason IS 'missing_column, bad_encoding, bad_timestamp, out_of_range_date, unknown_event_type, missing_user, missing_product, bad_price, bad_quantity, duplicate';
+COMMENT ON COLUMN clean.quarantine.reason IS 'unreadable_file, missing_column, bad_encoding, too_late, bad_timestamp, out_of_range_date, unknown_event_type, missing_user, missing_product, bad_price, bad_quantity, duplicate';
 COMMENT ON COLUMN clean.quarantine.source_file IS 'Landed file the row came from';
 COMMENT ON COLUMN clean.quarantine.source_row IS 'Row number within the file';
 COMMENT ON COLUMN clean.quarantine.event_id IS 'Event id (source or content hash)';

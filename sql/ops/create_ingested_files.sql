@@ -9,7 +9,8 @@ CREATE TABLE IF NOT EXISTS ops.ingested_files (
     min_event_date  DATE,
     max_event_date  DATE,
     loaded_at       TIMESTAMP NOT NULL,
-    error           VARCHAR
+    error           VARCHAR,
+    accept_from     DATE
 );
 COMMENT ON TABLE ops.ingested_files IS 'Every landed file read by raw.events: content hash, rows and the days it covers';
 COMMENT ON COLUMN ops.ingested_files.path IS 'Path relative to the landing directory';
@@ -21,3 +22,4 @@ COMMENT ON COLUMN ops.ingested_files.min_event_date IS 'First partition day the 
 COMMENT ON COLUMN ops.ingested_files.max_event_date IS 'Last partition day the file touches';
 COMMENT ON COLUMN ops.ingested_files.loaded_at IS 'When this version was read (UTC)';
 COMMENT ON COLUMN ops.ingested_files.error IS 'File-level problem (unreadable, missing columns); its rows are in clean.quarantine';
+COMMENT ON COLUMN ops.ingested_files.accept_from IS 'Rows of this file dated before this day are quarantined as too_late (set when the file first arrived: the latest loaded day minus CONV_LATE_LOOKBACK_DAYS)';
