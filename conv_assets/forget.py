@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from conv_assets.privacy import as_stored
+from conv_assets.privacy import as_stored, erasure_hash
 from conv_assets.resources import open_warehouse, run_sql
 from conv_assets.settings import Settings
 
@@ -27,7 +27,7 @@ def delete_users(warehouse: str, raw_ids: list[str]) -> dict[str, int]:
     con = open_warehouse(warehouse)
     try:
         con.execute("BEGIN TRANSACTION")
-        run_sql(con, "ops/insert_erasures", user_ids=stored)
+        run_sql(con, "ops/insert_erasures", user_hashes=[erasure_hash(u) for u in stored])
         tables = run_sql(con, "ops/select_user_tables").fetchall()
         deleted = {}
         for schema, table in tables:

@@ -122,8 +122,9 @@ def _materialize(settings: Settings, select: str | None, instance: dg.DagsterIns
     if select:
         try:
             # The analyst copy is always republished after a run.
-            selection = dg.AssetSelection.from_string(select) | dg.AssetSelection.assets(
-                ["ops", "analyst_copy"])
+            # Multi-assets (clean events + quarantine, ALS outputs) run whole.
+            selection = (dg.AssetSelection.from_string(select) | dg.AssetSelection.assets(
+                ["ops", "analyst_copy"])).required_multi_asset_neighbors()
         except Exception as exc:
             raise PipelineError(f"bad --select {select!r}: {str(exc).splitlines()[0]}") from None
     if instance is None and os.environ.get("DAGSTER_HOME"):

@@ -45,3 +45,17 @@ def erasure_requests() -> list[str]:
         return []
     lines = Path(path).read_text(encoding="utf-8").splitlines()
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def erasure_hash(stored_id: str) -> str:
+    """What ops.erasures keeps of an erased user: a hash, not the id."""
+    return hashlib.sha256(stored_id.encode()).hexdigest()
+
+
+def drop_erased(frame: pl.DataFrame, erased: set[str], column: str = "user_id") -> pl.DataFrame:
+    """Rows of users on the erasure list removed (each distinct id hashed once)."""
+    if not erased or frame.is_empty():
+        return frame
+    ids = frame[column].drop_nulls().unique().to_list()
+    gone = [i for i in ids if erasure_hash(i) in erased]
+    return frame.filter(~pl.col(column).is_in(gone)) if gone else frame

@@ -98,8 +98,11 @@ def test_sensor_run_materializes_the_files_days(env):
     write_csv(env.landing / "a.csv", CANONICAL_HEADER,
               [ROW.format(id=1, day="2024-05-06"), ROW.format(id=2, day="2024-05-07")])
     requests, _ = settle(env.landing, None)
-    from conv_assets.definitions import defs
+    from conv_assets.definitions import ASSETS, build_resources
+    from conv_assets.jobs import ingest_job
 
+    # Definitions built now, so the resources point at this test's warehouse.
+    defs = dg.Definitions(assets=ASSETS, jobs=[ingest_job], resources=build_resources())
     job = defs.resolve_job_def("ingest_job")
     result = job.execute_in_process(tags=requests[0].tags, instance=dg.DagsterInstance.ephemeral())
     assert result.success

@@ -10,7 +10,14 @@ import polars as pl
 
 from conv_assets.metadata import table_metadata, window_preview
 from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, first_and_last_day, window
-from conv_assets.privacy import as_stored, erasure_requests, pseudonym_key, pseudonymise
+from conv_assets.privacy import (
+    as_stored,
+    drop_erased,
+    erasure_hash,
+    erasure_requests,
+    pseudonym_key,
+    pseudonymise,
+)
 from conv_assets.resources import Landing, Warehouse, run_sql
 from conv_assets.sources import list_landed_files, read_landed, resolve_mapping, sha256_file
 
@@ -78,7 +85,9 @@ def raw_events(
     with warehouse.connect() as con:
         erase = erasure_requests()
         if erase:
-            run_sql(con, "ops/insert_erasures", user_ids=as_stored(erase))
+            run_sql(con, "ops/insert_erasures",
+                    user_hashes=[erasure_hash(u) for u in as_stored(erase)])
+        erased = {r[0] for r in run_sql(con, "ops/select_erasures").fetchall()}
         rows_known = run_sql(con, "ops/select_ingested_files").fetchall()
         known = {r[0]: (r[1], r[2], r[3]) for r in rows_known}
         accept = {r[0]: (r[1], r[4]) for r in rows_known}
@@ -93,7 +102,8 @@ def raw_events(
         errors = []
         for i, (path, rel, sha) in enumerate(to_read, 1):
             frame, error = read_landed(mapping, path, rel, first_day, last_day)
-            frame = pseudonymise(frame, key)
+            # Users who asked to be forgotten never come back, whatever is reloaded.
+            frame = drop_erased(pseudonymise(frame, key), erased)
             # A file seen before keeps the limit it got on arrival; a new one (or a new version)
             # gets the latest loaded day minus the lookback.
             prev_sha, accept_from = accept.get(rel, (None, None))

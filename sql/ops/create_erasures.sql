@@ -1,9 +1,9 @@
--- ops.erasures: users who asked to be forgotten; their rows are never loaded again.
+-- ops.erasures: users who asked to be forgotten, as a hash, so the list itself holds no id.
 CREATE SCHEMA IF NOT EXISTS ops;
 CREATE TABLE IF NOT EXISTS ops.erasures (
-    user_id         VARCHAR PRIMARY KEY,
+    user_hash       VARCHAR PRIMARY KEY,
     requested_at    TIMESTAMP NOT NULL
 );
-COMMENT ON TABLE ops.erasures IS 'Erased users (as stored: pseudonymised when a key is configured); ingestion drops their rows';
-COMMENT ON COLUMN ops.erasures.user_id IS 'User id as stored in the warehouse';
+COMMENT ON TABLE ops.erasures IS 'Erased users; ingestion drops rows whose user id hashes to one of these';
+COMMENT ON COLUMN ops.erasures.user_hash IS 'SHA-256 of the user id as stored (pseudonymised when a key is configured)';
 COMMENT ON COLUMN ops.erasures.requested_at IS 'When the erasure was recorded (UTC)';

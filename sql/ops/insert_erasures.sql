@@ -1,1 +1,1 @@
-INSERT OR IGNORE INTO ops.erasures SELECT unnest(CAST($user_ids AS VARCHAR[])), now()::TIMESTAMP;
+INSERT OR IGNORE INTO ops.erasures SELECT unnest(CAST($user_hashes AS VARCHAR[])), now()::TIMESTAMP;

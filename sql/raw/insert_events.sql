@@ -12,6 +12,4 @@ SELECT
     event_time_raw, event_time, event_type_raw, event_type, user_id, session_id, product_id,
     product_name, category, brand, price, quantity, order_id, row_error
 FROM incoming
-WHERE event_date >= $start AND event_date < $end
-  -- users who asked to be forgotten never come back, whatever is reloaded
-  AND (user_id IS NULL OR user_id NOT IN (SELECT user_id FROM ops.erasures));
+WHERE event_date >= $start AND event_date < $end;

@@ -1,0 +1,1 @@
+SELECT user_hash FROM ops.erasures;
