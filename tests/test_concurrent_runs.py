@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -49,6 +50,10 @@ def test_backfill_and_sensor_run_at_once(tmp_path):
     generate(landing, days=30, users=60, events_per_day=400, seed=5, start=date(2024, 2, 20))
     cli = str(Path(sys.executable).parent / "conv-assets")
     env = _env(tmp_path, landing, "together")
+    # An analyst keeps a connection open on the published copy through all of it.
+    subprocess.run([cli, "run"], env=env, cwd=tmp_path, check=True, capture_output=True)
+    analyst = duckdb.connect(str(tmp_path / "analyst.duckdb"), read_only=True)
+    before = analyst.execute("SELECT count(*) FROM clean.events").fetchall()
     procs = [
         subprocess.Popen([cli, "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True),
@@ -57,7 +62,11 @@ def test_backfill_and_sensor_run_at_once(tmp_path):
         subprocess.Popen([cli, "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True),
     ]
+    while any(p.poll() is None for p in procs):
+        assert analyst.execute("SELECT count(*) FROM clean.events").fetchall() == before
+        time.sleep(0.5)
     outputs = [p.communicate(timeout=600)[0] for p in procs]
+    analyst.close()
     for p, out in zip(procs, outputs, strict=True):
         assert p.returncode == 0, out[-3000:]
         assert "Could not set lock" not in out
