@@ -1,0 +1,352 @@
+"""Benchmarks: the pipeline against the bare libraries, stage by stage, in one run.
+
+    python bench/run.py                       # default sizes 1M 2M 4M 8M events + UCI sample
+    python bench/run.py --sizes 200000 --no-uci --growth-days 0   # quick look
+
+Each size runs in its own process (so peak RSS is per size). Prints a table and writes every
+figure, the core count and library versions to bench/results/latest.json (or --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+UCI = ROOT.parent / "shared" / "data" / "online_retail" / "by-day"
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(fn) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def _materialize(keys: list[str], first: str, last: str):
+    import dagster as dg
+
+    from conv_assets.definitions import ASSETS, build_resources
+
+    selection = dg.AssetSelection.from_string(" or ".join(f"key:{k}" for k in keys))
+    result = dg.materialize(
+        ASSETS, resources=build_resources(), selection=selection.required_multi_asset_neighbors(),
+        tags={"dagster/asset_partition_range_start": first,
+              "dagster/asset_partition_range_end": last},
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+    )
+    assert result.success
+    return result
+
+
+def _metadata(result, key: str) -> dict:
+    import dagster as dg
+
+    for ev in result.get_asset_materialization_events():
+        mat = ev.event_specific_data.materialization
+        if mat.asset_key == dg.AssetKey(key.split("/")):
+            return {k: v.value for k, v in mat.metadata.items()}
+    return {}
+
+
+# --- bare references -------------------------------------------------------------------------
+
+FUNNEL_SQL = """
+CREATE OR REPLACE TABLE bare_funnel AS
+WITH s AS (
+    SELECT user_id, session_id, CAST(min(event_time) AS DATE) AS day,
+           bool_or(event_type IN ('view', 'cart', 'purchase')) AS v,
+           bool_or(event_type IN ('cart', 'purchase')) AS c,
+           bool_or(event_type = 'purchase') AS p
+    FROM clean.events GROUP BY ALL
+)
+SELECT day, count(*) AS sessions, count(*) FILTER (v) AS viewed, count(*) FILTER (c) AS carted,
+       count(*) FILTER (p) AS purchased, count(*) FILTER (c) / nullif(count(*) FILTER (v), 0) AS v2c,
+       count(*) FILTER (p) / nullif(count(*) FILTER (c), 0) AS c2p
+FROM s GROUP BY day
+"""
+
+
+def bare_read(files: list[str], db: str) -> float:
+    import duckdb
+
+    con = duckdb.connect(db)
+    t, _ = _timed(lambda: con.execute(
+        "CREATE OR REPLACE TABLE bare AS SELECT * FROM read_csv($f, all_varchar = true)", {"f": files}))
+    con.close()
+    return t
+
+
+def bare_funnel(db: str) -> float:
+    import duckdb
+
+    con = duckdb.connect(db)
+    t, _ = _timed(lambda: con.execute(FUNNEL_SQL))
+    con.close()
+    return t
+
+
+def bare_als(db: str) -> tuple[float, dict]:
+    """A bare implicit fit on the identical matrix (ml.interactions), same parameters."""
+    import duckdb
+    import numpy as np
+    import scipy.sparse as sp
+    from implicit.cpu.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
+
+    from conv_assets.recs.models import AlsParams
+
+    con = duckdb.connect(db, read_only=True)
+    t_build, m = _timed(lambda: con.sql(
+        "SELECT user_index, item_index, weight FROM ml.interactions").fetchnumpy())
+    con.close()
+    shape = (int(m["user_index"].max()) + 1, int(m["item_index"].max()) + 1)
+    t_csr, mat = _timed(lambda: sp.csr_matrix(
+        (m["weight"].astype(np.float32), (m["user_index"], m["item_index"])), shape=shape))
+    p = AlsParams.from_env()
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(factors=p.factors, regularization=p.regularization,
+                                        alpha=p.alpha, iterations=p.iterations,
+                                        random_state=p.seed, num_threads=1)
+        t_fit, _ = _timed(lambda: model.fit(mat, show_progress=False))
+    return t_fit, {"bare_matrix_seconds": t_build + t_csr, "shape": list(shape), "nnz": int(mat.nnz)}
+
+
+def bare_forecast(db: str) -> tuple[float, int]:
+    """The same statsmodels ETS (damped trend, weekly seasonality) in a plain loop, one fit per
+    series on its full history."""
+    import warnings
+
+    import duckdb
+    import numpy as np
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    from threadpoolctl import threadpool_limits
+
+    con = duckdb.connect(db, read_only=True)
+    rows = con.sql("SELECT series, list(CAST(revenue AS DOUBLE) ORDER BY event_date) AS y "
+                   "FROM analytics.daily_sales GROUP BY series").fetchall()
+    con.close()
+    t0 = time.perf_counter()
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _, y in rows:
+            y = np.asarray(y, dtype=float)
+            if len(y) >= 14 and y.std() > 0:
+                ETSModel(y, error="add", trend="add", damped_trend=True, seasonal="add",
+                         seasonal_periods=7).fit(disp=False).forecast(14)
+    return time.perf_counter() - t0, len(rows)
+
+
+# --- one size --------------------------------------------------------------------------------
+
+STAGES = {
+    "ingest_clean": ["raw/events", "clean/events"],
+    "sessions_funnel": ["analytics/sessions", "analytics/daily_funnel"],
+}
+
+
+def one_size(events: int, days: int, work: Path) -> dict:
+    from conv_assets.generate import generate
+
+    landing = work / "landing"
+    users = max(100, events // 40)
+    start = date(2024, 1, 1)
+    t_gen, paths = _timed(lambda: generate(landing, days, users, max(1, events // days), seed=1,
+                                           start=start))
+    os.environ.update(CONV_LANDING_DIR=str(landing), CONV_WAREHOUSE=str(work / "wh.duckdb"),
+                      CONV_SOURCE="canonical", CONV_MAX_QUARANTINE_SHARE="1")
+    first, last = start.isoformat(), (start + timedelta(days=days - 1)).isoformat()
+    out: dict = {"events": events, "days": days, "users": users, "generate_seconds": t_gen}
+    out["ours_ingest_clean"], _ = _timed(lambda: _materialize(STAGES["ingest_clean"], first, last))
+    out["bare_read"] = bare_read([str(p) for p in paths], str(work / "bare.duckdb"))
+    out["ours_sessions_funnel"], _ = _timed(lambda: _materialize(STAGES["sessions_funnel"], first, last))
+    out["bare_funnel"] = bare_funnel(str(work / "wh.duckdb"))
+    out["ours_interactions"], _ = _timed(lambda: _materialize(["ml/interactions"], first, last))
+    out["ours_als_asset"], res = _timed(lambda: _materialize(["ml/item_factors"], first, last))
+    meta = _metadata(res, "ml/item_factors")
+    out["ours_als_fit"] = meta.get("fit_seconds")
+    out["ours_als_matrix"] = meta.get("matrix_build_seconds")
+    out["bare_als_fit"], extra = bare_als(str(work / "wh.duckdb"))
+    out |= extra
+    out["ours_daily_sales"], _ = _timed(lambda: _materialize(["analytics/daily_sales"], first, last))
+    out["ours_forecasts"], _ = _timed(lambda: _materialize(["ml/sales_forecasts"], first, last))
+    out["bare_forecast"], out["forecast_series"] = bare_forecast(str(work / "wh.duckdb"))
+    # End to end: a fresh warehouse, everything, one in-process run.
+    os.environ["CONV_WAREHOUSE"] = str(work / "e2e.duckdb")
+    from conv_assets.pipeline import run_pipeline
+    from conv_assets.settings import load_settings
+
+    out["ours_end_to_end"], _ = _timed(lambda: run_pipeline(load_settings()))
+    out["bare_sum"] = out["bare_read"] + out["bare_funnel"] + out["bare_als_fit"] + out["bare_forecast"]
+    out["peak_rss_mb"] = _rss_mb()
+    out["ratios"] = {
+        "ingest_clean_vs_read_csv": out["ours_ingest_clean"] / out["bare_read"],
+        "funnel_vs_sql": out["ours_sessions_funnel"] / out["bare_funnel"],
+        "als_fit_vs_bare": (out["ours_als_fit"] or 0) / out["bare_als_fit"],
+        "als_asset_vs_bare_fit": out["ours_als_asset"] / out["bare_als_fit"],
+        "matrix_vs_fit": (out["ours_als_matrix"] or 0) / out["bare_als_fit"],
+        "forecast_vs_bare_loop": out["ours_forecasts"] / out["bare_forecast"] if out["bare_forecast"] else None,
+        "end_to_end_vs_bare_sum_plus_15s": out["ours_end_to_end"] / (out["bare_sum"] + 15),
+    }
+    return out
+
+
+def add_one_day(history_days: list[int], per_day: int, work: Path) -> dict:
+    """Cost of loading one more day into a warehouse that holds 30, 60, 90 days."""
+    from conv_assets.generate import generate
+
+    landing = work / "growth"
+    start = date(2024, 1, 1)
+    n = max(history_days) + 1
+    generate(landing, n, max(100, per_day // 10), per_day, seed=3, start=start)
+    files = sorted(landing.iterdir())
+    out = {}
+    for h in history_days:
+        wh = work / f"growth_{h}.duckdb"
+        sub = work / f"growth_land_{h}"
+        sub.mkdir()
+        for f in files[:h]:
+            os.link(f, sub / f.name)
+        os.environ.update(CONV_LANDING_DIR=str(sub), CONV_WAREHOUSE=str(wh))
+        _materialize(STAGES["ingest_clean"] + STAGES["sessions_funnel"],
+                     start.isoformat(), (start + timedelta(days=h - 1)).isoformat())
+        os.link(files[h], sub / files[h].name)
+        day = (start + timedelta(days=h)).isoformat()
+        out[h], _ = _timed(lambda d=day: _materialize(
+            STAGES["ingest_clean"] + STAGES["sessions_funnel"], d, d))
+    return {"add_one_day_seconds": out,
+            "add_one_day_ratio_max_vs_min_history": out[max(out)] / out[min(out)]}
+
+
+def uci_run(work: Path) -> dict:
+    os.environ.update(CONV_LANDING_DIR=str(UCI), CONV_WAREHOUSE=str(work / "uci.duckdb"),
+                      CONV_SOURCE="online_retail", CONV_MAX_QUARANTINE_SHARE="0.5")
+    files = sorted(str(p) for p in UCI.glob("*.csv"))
+    out = {"ours_ingest_clean": _timed(lambda: _materialize(STAGES["ingest_clean"], "2010-12-01",
+                                                             "2011-12-09"))[0]}
+    out["bare_read"] = bare_read(files, str(work / "uci_bare.duckdb"))
+    from conv_assets.pipeline import run_pipeline
+    from conv_assets.settings import load_settings
+
+    os.environ["CONV_WAREHOUSE"] = str(work / "uci_e2e.duckdb")
+    out["ours_end_to_end"], _ = _timed(lambda: run_pipeline(load_settings()))
+    out["peak_rss_mb"] = _rss_mb()
+    return out
+
+
+def _worker(args: argparse.Namespace) -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    with tempfile.TemporaryDirectory(prefix="conv-bench-") as tmp:
+        work = Path(tmp)
+        if args.task == "size":
+            result = one_size(args.events, args.days, work)
+        elif args.task == "growth":
+            result = add_one_day([30, 60, 90][: args.growth_points], args.per_day, work)
+        else:
+            result = uci_run(work)
+    print("RESULT " + json.dumps(result, default=str))
+
+
+def _spawn(extra: list[str]) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--worker", *extra], capture_output=True,
+                          text=True, cwd=ROOT)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"benchmark worker failed: {proc.stderr[-3000:]}")
+
+
+def _versions() -> dict:
+    from importlib.metadata import version
+
+    return {p: version(p) for p in ("dagster", "duckdb", "polars", "pyarrow", "implicit",
+                                     "statsmodels", "scikit-learn", "numpy")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 2_000_000, 4_000_000, 8_000_000])
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--growth-days", type=int, default=20_000, help="events per day in the add-one-day test (0 = skip)")
+    p.add_argument("--no-uci", action="store_true")
+    p.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--task", default="size", help=argparse.SUPPRESS)
+    p.add_argument("--events", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--per-day", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--growth-points", type=int, default=3, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        _worker(args)
+        return 0
+    report: dict = {"date": date.today().isoformat(), "cores": os.cpu_count(),
+                    "machine": platform.platform(), "python": platform.python_version(),
+                    "versions": _versions(), "sizes": []}
+    for n in args.sizes:
+        print(f"size {n:,} events ...", flush=True)
+        report["sizes"].append(_spawn(["--task", "size", "--events", str(n), "--days", str(args.days)]))
+    sizes = report["sizes"]
+    for a, b in zip(sizes, sizes[1:], strict=False):
+        b["slope_vs_previous"] = (b["ours_end_to_end"] / a["ours_end_to_end"]) / (b["events"] / a["events"])
+    if args.growth_days:
+        print("adding one day to 30/60/90 days of history ...", flush=True)
+        report["growth"] = _spawn(["--task", "growth", "--per-day", str(args.growth_days)])
+    if not args.no_uci and UCI.is_dir():
+        print("UCI Online Retail ...", flush=True)
+        report["uci"] = _spawn(["--task", "uci"])
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2, default=str))
+    print(table(report))
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+def table(report: dict) -> str:
+    rows = [("events", "ingest+clean s (bare read s, ratio)", "funnel s (bare, ratio)",
+             "ALS fit s (bare, ratio)", "matrix/fit", "forecast s (bare loop)", "end-to-end s (bare sum)",
+             "peak RSS MB", "slope")]
+    for s in report["sizes"]:
+        r = s["ratios"]
+        rows.append((
+            f"{s['events']:,}",
+            f"{s['ours_ingest_clean']:.1f} ({s['bare_read']:.1f}, {r['ingest_clean_vs_read_csv']:.2f}x)",
+            f"{s['ours_sessions_funnel']:.1f} ({s['bare_funnel']:.2f}, {r['funnel_vs_sql']:.1f}x)",
+            f"{s['ours_als_fit'] or 0:.2f} ({s['bare_als_fit']:.2f}, {r['als_fit_vs_bare']:.2f}x)",
+            f"{r['matrix_vs_fit']:.3f}",
+            f"{s['ours_forecasts']:.1f} ({s['bare_forecast']:.1f})",
+            f"{s['ours_end_to_end']:.1f} ({s['bare_sum']:.1f})",
+            f"{s['peak_rss_mb']:.0f}",
+            f"{s.get('slope_vs_previous', float('nan')):.2f}",
+        ))
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    lines = [" | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    if "growth" in report:
+        g = report["growth"]
+        lines.append("\nadd one day (ingest, clean, sessions, funnel): "
+                     + ", ".join(f"{k} days of history {v:.2f}s" for k, v in g["add_one_day_seconds"].items())
+                     + f"; ratio {g['add_one_day_ratio_max_vs_min_history']:.2f}")
+    if "uci" in report:
+        u = report["uci"]
+        lines.append(f"UCI Online Retail: ingest+clean {u['ours_ingest_clean']:.1f}s vs read_csv "
+                     f"{u['bare_read']:.1f}s; end to end {u['ours_end_to_end']:.1f}s; "
+                     f"peak RSS {u['peak_rss_mb']:.0f} MB")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
