@@ -85,7 +85,8 @@ def bare_read(files: list[str], db: str) -> float:
 
     con = duckdb.connect(db)
     t, _ = _timed(lambda: con.execute(
-        "CREATE OR REPLACE TABLE bare AS SELECT * FROM read_csv($f, all_varchar = true)", {"f": files}))
+        "CREATE OR REPLACE TABLE bare AS SELECT * FROM read_csv($f, all_varchar = true, header = true, "
+        "delim = ',', quote = '\"')", {"f": files}))
     con.close()
     return t
 

@@ -1,0 +1,29 @@
+"""A tiny run of the benchmark script, so it cannot rot (figures are not asserted: speed lives in bench/)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_script_runs_at_tiny_size(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "bench/run.py", "--sizes", "3000", "--days", "3", "--growth-days", "100",
+         "--no-uci", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["cores"] >= 1 and "duckdb" in report["versions"]
+    size = report["sizes"][0]
+    assert size["events"] == 3000
+    for key in ("ingest_clean_vs_read_csv", "funnel_vs_sql", "als_fit_vs_bare", "matrix_vs_fit",
+                "end_to_end_vs_bare_sum_plus_15s"):
+        assert size["ratios"][key] > 0, key
+    assert set(report["growth"]["add_one_day_seconds"]) == {"30", "60", "90"}
+    assert "ingest+clean" in proc.stdout
