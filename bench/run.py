@@ -157,6 +157,32 @@ STAGES = {
     "ingest_clean": ["raw/events", "clean/events"],
     "sessions_funnel": ["analytics/sessions", "analytics/daily_funnel"],
 }
+STEPS = {
+    "ours_ingest_clean": ("raw__events", "clean_events"),
+    "ours_sessions_funnel": ("analytics__sessions", "analytics__daily_funnel"),
+    "ours_als_asset": ("als_model",),
+    "ours_forecasts": ("sales_forecasts",),
+}
+
+
+def end_to_end(first: str, last: str) -> tuple[float, dict, dict]:
+    """Every asset in one in-process run: wall time, seconds per step, ALS timing metadata."""
+    import dagster as dg
+
+    from conv_assets.definitions import ASSETS, build_resources
+
+    t0 = time.perf_counter()
+    result = dg.materialize(
+        ASSETS, resources=build_resources(),
+        tags={"dagster/asset_partition_range_start": first,
+              "dagster/asset_partition_range_end": last},
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+    )
+    wall = time.perf_counter() - t0
+    assert result.success
+    steps = {e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.all_events
+             if e.event_type_value == "STEP_SUCCESS"}
+    return wall, steps, _metadata(result, "ml/item_factors")
 
 
 def one_size(events: int, days: int, work: Path) -> dict:
@@ -171,26 +197,18 @@ def one_size(events: int, days: int, work: Path) -> dict:
                       CONV_SOURCE="canonical", CONV_MAX_QUARANTINE_SHARE="1")
     first, last = start.isoformat(), (start + timedelta(days=days - 1)).isoformat()
     out: dict = {"events": events, "days": days, "users": users, "generate_seconds": t_gen}
-    out["ours_ingest_clean"], _ = _timed(lambda: _materialize(STAGES["ingest_clean"], first, last))
+    out["ours_end_to_end"], steps, als = end_to_end(first, last)
+    out["steps"] = steps
+    for name, keys in STEPS.items():
+        out[name] = sum(steps.get(k, 0.0) for k in keys)
+    out["ours_als_fit"] = als.get("fit_seconds")
+    out["ours_als_matrix"] = als.get("matrix_build_seconds")
+    wh = str(work / "wh.duckdb")
     out["bare_read"] = bare_read([str(p) for p in paths], str(work / "bare.duckdb"))
-    out["ours_sessions_funnel"], _ = _timed(lambda: _materialize(STAGES["sessions_funnel"], first, last))
-    out["bare_funnel"] = bare_funnel(str(work / "wh.duckdb"))
-    out["ours_interactions"], _ = _timed(lambda: _materialize(["ml/interactions"], first, last))
-    out["ours_als_asset"], res = _timed(lambda: _materialize(["ml/item_factors"], first, last))
-    meta = _metadata(res, "ml/item_factors")
-    out["ours_als_fit"] = meta.get("fit_seconds")
-    out["ours_als_matrix"] = meta.get("matrix_build_seconds")
-    out["bare_als_fit"], extra = bare_als(str(work / "wh.duckdb"))
+    out["bare_funnel"] = bare_funnel(wh)
+    out["bare_als_fit"], extra = bare_als(wh)
     out |= extra
-    out["ours_daily_sales"], _ = _timed(lambda: _materialize(["analytics/daily_sales"], first, last))
-    out["ours_forecasts"], _ = _timed(lambda: _materialize(["ml/sales_forecasts"], first, last))
-    out["bare_forecast"], out["forecast_series"] = bare_forecast(str(work / "wh.duckdb"))
-    # End to end: a fresh warehouse, everything, one in-process run.
-    os.environ["CONV_WAREHOUSE"] = str(work / "e2e.duckdb")
-    from conv_assets.pipeline import run_pipeline
-    from conv_assets.settings import load_settings
-
-    out["ours_end_to_end"], _ = _timed(lambda: run_pipeline(load_settings()))
+    out["bare_forecast"], out["forecast_series"] = bare_forecast(wh)
     out["bare_sum"] = out["bare_read"] + out["bare_funnel"] + out["bare_als_fit"] + out["bare_forecast"]
     out["peak_rss_mb"] = _rss_mb()
     out["ratios"] = {
@@ -236,14 +254,11 @@ def uci_run(work: Path) -> dict:
     os.environ.update(CONV_LANDING_DIR=str(UCI), CONV_WAREHOUSE=str(work / "uci.duckdb"),
                       CONV_SOURCE="online_retail", CONV_MAX_QUARANTINE_SHARE="0.5")
     files = sorted(str(p) for p in UCI.glob("*.csv"))
-    out = {"ours_ingest_clean": _timed(lambda: _materialize(STAGES["ingest_clean"], "2010-12-01",
-                                                             "2011-12-09"))[0]}
+    out: dict = {}
+    out["ours_end_to_end"], steps, _ = end_to_end("2010-12-01", "2011-12-09")
+    out["steps"] = steps
+    out["ours_ingest_clean"] = steps["raw__events"] + steps["clean_events"]
     out["bare_read"] = bare_read(files, str(work / "uci_bare.duckdb"))
-    from conv_assets.pipeline import run_pipeline
-    from conv_assets.settings import load_settings
-
-    os.environ["CONV_WAREHOUSE"] = str(work / "uci_e2e.duckdb")
-    out["ours_end_to_end"], _ = _timed(lambda: run_pipeline(load_settings()))
     out["peak_rss_mb"] = _rss_mb()
     return out
 
@@ -283,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 2_000_000, 4_000_000, 8_000_000])
     p.add_argument("--days", type=int, default=30)
-    p.add_argument("--growth-days", type=int, default=20_000, help="events per day in the add-one-day test (0 = skip)")
+    p.add_argument("--growth-days", type=int, default=10_000, help="events per day in the add-one-day test (0 = skip)")
     p.add_argument("--no-uci", action="store_true")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

@@ -191,8 +191,11 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
             "product_id": item_ids[ids.ravel()],
             "score": scores.ravel(),
         }).filter(pl.col("score") > -np.inf).with_columns(pl.lit("als").alias("source")))
-        item_factors = items.with_columns(pl.Series("factors", model.item_factors.tolist(), dtype=pl.List(pl.Float32)))
-        user_factors = users.with_columns(pl.Series("factors", model.user_factors.tolist(), dtype=pl.List(pl.Float32)))
+        # 2-D arrays become list columns without a Python loop over rows.
+        item_factors = items.with_columns(
+            pl.Series("factors", model.item_factors).cast(pl.List(pl.Float32)))
+        user_factors = users.with_columns(
+            pl.Series("factors", model.user_factors).cast(pl.List(pl.Float32)))
     else:
         item_factors = items.with_columns(pl.lit(None, pl.List(pl.Float32)).alias("factors"))
         user_factors = users.with_columns(pl.lit(None, pl.List(pl.Float32)).alias("factors"))
@@ -250,8 +253,8 @@ def similar_items(warehouse: Warehouse) -> dg.MaterializeResult:
     item_factors = None
     if has_factors:
         dim = len(factors["factors"][0])
-        filled = factor_map["factors"].fill_null([0.0] * dim)
-        item_factors = np.array(filled.to_list(), dtype=np.float32)
+        filled = factor_map["factors"].fill_null([0.0] * dim).cast(pl.Array(pl.Float32, dim))
+        item_factors = filled.to_numpy().astype(np.float32)
     texts = (products["product_name"] + " " + products["category"]).to_list()
     content = content_matrix(texts)
     in_model = factor_map["factors"].is_not_null().to_numpy() if has_factors else np.zeros(products.height, bool)

@@ -67,20 +67,17 @@ def top_n(scores: np.ndarray, n: int) -> np.ndarray:
 
 
 def recommend_scores(user_factors: np.ndarray, item_factors: np.ndarray, exclude: sp.csr_matrix,
-                     n: int, batch: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """Top-n items per user by factor dot product, items in `exclude` removed (full ranking)."""
-    users = user_factors.shape[0]
-    ids = np.zeros((users, min(n, item_factors.shape[0])), dtype=np.int64)
-    vals = np.zeros(ids.shape, dtype=np.float32)
+                     n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-n items per user by factor dot product over all items, `exclude` removed; implicit's
+    own top-k routine (C++), one thread."""
+    from implicit.cpu.topk import topk
+
+    n = min(n, item_factors.shape[0])
     with threadpool_limits(1, "blas"):
-        for s in range(0, users, batch):
-            scores = user_factors[s:s + batch] @ item_factors.T
-            block = exclude[s:s + batch].tocoo()
-            scores[block.row, block.col] = -np.inf
-            idx = top_n(scores, n)
-            ids[s:s + batch] = idx
-            vals[s:s + batch] = np.take_along_axis(scores, idx, axis=1)
-    return ids, vals
+        ids, scores = topk(np.ascontiguousarray(item_factors, dtype=np.float32),
+                           np.ascontiguousarray(user_factors, dtype=np.float32), n,
+                           filter_query_items=exclude.tocsr().astype(np.float32), num_threads=1)
+    return ids.astype(np.int64), scores
 
 
 def popularity_ranking(popularity: np.ndarray, exclude: sp.csr_matrix, n: int,

@@ -92,7 +92,7 @@ def segment_users(features: pl.DataFrame, k_min: int = 3, k_max: int = 6, seed: 
             ks = [k for k in range(max(2, k_min), min(k_max, distinct - 1) + 1)] or [2]
             best = None
             for k in ks:
-                km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(xs)
+                km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(xs)
                 if 2 <= len(set(km.labels_)) < len(xs):
                     score = float(silhouette_score(xs, km.labels_, sample_size=min(10_000, len(xs)),
                                                    random_state=seed))
