@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ def test_bench_script_runs_at_tiny_size(tmp_path):
         [sys.executable, "bench/run.py", "--sizes", "3000", "--days", "3", "--growth-days", "100",
          "--no-uci", "--out", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("CONV_", "DAGSTER_HOME"))},
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     report = json.loads(out.read_text())

@@ -77,6 +77,8 @@ def recommend_scores(user_factors: np.ndarray, item_factors: np.ndarray, exclude
         ids, scores = topk(np.ascontiguousarray(item_factors, dtype=np.float32),
                            np.ascontiguousarray(user_factors, dtype=np.float32), n,
                            filter_query_items=exclude.tocsr().astype(np.float32), num_threads=1)
+    # implicit marks filtered positions with the lowest float; make them -inf for callers.
+    scores = np.where(scores <= np.finfo(np.float32).min, -np.inf, scores).astype(np.float32)
     return ids.astype(np.int64), scores
 
 

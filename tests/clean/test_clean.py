@@ -48,11 +48,13 @@ def test_file_level_problems_are_quarantined_and_other_files_load(env):
         "e9,2099-05-06T13:00:00Z,view,u1,,p1,,,,,",
         "e10,yesterday,view,u1,,p1,,,,,",
     ])
-    # 9 of 10 rows are bad: with the default threshold (0.5) the blocking check stops the run.
+    # 9 of 10 rows are bad: with the default threshold (0.5) the blocking check stops the run;
+    # nouser.csv lacks a required column, which stops it whatever the threshold.
     with pytest.raises(PipelineError, match="quarantine_share_below_threshold"):
         env.run()
     env.set(CONV_MAX_QUARANTINE_SHARE="1")
-    env.run()
+    with pytest.raises(PipelineError, match="no_rejected_files"):
+        env.run()
     got = sorted(env.query("SELECT source_file, reason, count(*) FROM clean.quarantine GROUP BY ALL"))
     assert got == [
         ("latin1.csv", "bad_encoding", 1),
