@@ -24,7 +24,7 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "warehouse": Warehouse(path=s.warehouse),
         "landing": Landing(
             directory=s.landing_dir, source=s.source, mapping=s.mapping,
-            source_timezone=s.source_timezone, start_date=s.start_date,
+            source_timezone=s.source_timezone,
         ),
     }
 

@@ -83,6 +83,15 @@ def replace_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame
         con.unregister("incoming")
 
 
+def event_day_range(con: duckdb.DuckDBPyConnection) -> tuple:
+    """First and last day with clean events. Whole-history assets work as of the last one,
+    exclusive: it may still be filling up, so the latest complete day is the one before."""
+    first, last = sql_frame(con, "analytics/select_day_range").row(0)
+    if last is None:
+        raise dg.Failure("clean.events is empty: nothing to build from yet")
+    return first, last
+
+
 class Warehouse(dg.ConfigurableResource):
     """The DuckDB warehouse file. Open a connection only to read or write, then close it."""
 
@@ -134,4 +143,3 @@ class Landing(dg.ConfigurableResource):
     source: str = "canonical"
     mapping: str | None = None
     source_timezone: str | None = None
-    start_date: str = "2010-01-01"

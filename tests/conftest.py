@@ -88,6 +88,18 @@ def rees46(tmp_path_factory):
     yield from _built(tmp_path_factory, SHARED / "rees46", "rees46")
 
 
+def materialize_days(first: str, last: str | None = None, partitioned_only: bool = False):
+    """Materialize the assets (or only the daily ones) for a day range, in one run."""
+    import dagster as dg
+
+    from conv_assets.definitions import ASSETS, build_resources
+
+    assets = [a for a in ASSETS if a.partitions_def is not None] if partitioned_only else ASSETS
+    tags = {"dagster/asset_partition_range_start": first,
+            "dagster/asset_partition_range_end": last or first}
+    return dg.materialize(assets, resources=build_resources(), tags=tags)
+
+
 def write_csv(path: Path, header: str, rows: list[str]) -> Path:
     path.write_text("\n".join([header, *rows]) + "\n")
     return path

@@ -21,7 +21,7 @@ from conv_assets.recs.models import (
     popularity_ranking,
     recommend_scores,
 )
-from conv_assets.resources import Warehouse, replace_table, run_sql, sql_frame
+from conv_assets.resources import Warehouse, event_day_range, replace_table, run_sql, sql_frame
 from conv_assets.settings import load_settings
 
 CLEAN = dg.AssetKey(["clean", "events"])
@@ -59,13 +59,6 @@ def _settings() -> dict:
     }
 
 
-def _cutoff(con) -> date:
-    last = sql_frame(con, "analytics/select_day_range")["last_day"][0]
-    if last is None:
-        raise dg.Failure("clean.events is empty: nothing to recommend from")
-    return last
-
-
 def load_interactions(con, start: date, end: date) -> pl.DataFrame:
     types, values = weights()
     s = _settings()
@@ -100,7 +93,7 @@ def interactions(warehouse: Warehouse) -> dg.MaterializeResult:
     DuckDB, read through Arrow into a scipy CSR matrix."""
     s = _settings()
     with warehouse.connect() as con:
-        end = _cutoff(con)
+        end = event_day_range(con)[1]
         start = end - timedelta(days=s["window_days"])
         frame = load_interactions(con, start, end)
         if s["bm25"] and frame.height:
@@ -152,7 +145,7 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
     s = _settings()
     params = AlsParams.from_env()
     with warehouse.connect(read_only=True) as con:
-        cutoff = _cutoff(con)
+        cutoff = event_day_range(con)[1]
         t0 = time.perf_counter()
         frame = sql_frame(con, "ml/select_interactions_table")
         read_s = time.perf_counter() - t0
@@ -161,8 +154,7 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         purchased = sql_frame(con, "ml/select_purchased_before", cutoff=cutoff)
     # Connection closed: no lock is held while the model trains.
     t0 = time.perf_counter()
-    user_items = csr(frame, int(frame["user_index"].max() or 0) + 1 if frame.height else 0,
-                     int(frame["item_index"].max() or 0) + 1 if frame.height else 0)
+    user_items = matrix(frame)
     build_s = read_s + time.perf_counter() - t0  # DuckDB -> Arrow -> polars -> CSR
     users = frame.select("user_id", "user_index").unique().sort("user_index")
     items = frame.select("product_id", "item_index").unique().sort("item_index")
@@ -299,7 +291,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     s = _settings()
     params = AlsParams.from_env()
     with warehouse.connect(read_only=True) as con:
-        end = _cutoff(con)
+        end = event_day_range(con)[1]
         split = end - timedelta(days=s["test_days"])
         start = split - timedelta(days=s["window_days"])
         train = load_interactions(con, start, split)

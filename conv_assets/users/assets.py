@@ -10,9 +10,21 @@ import dagster as dg
 import polars as pl
 
 from conv_assets.metadata import markdown_table, png_markdown, table_metadata
-from conv_assets.resources import Warehouse, query_frame, replace_table, run_sql, sql_frame
+from conv_assets.resources import (
+    Warehouse,
+    event_day_range,
+    query_frame,
+    replace_table,
+    run_sql,
+    sql_frame,
+)
 from conv_assets.settings import load_settings
-from conv_assets.users.models import score_suspicious, segment_users, train_propensity
+from conv_assets.users.models import (
+    propensity_cutoffs,
+    score_suspicious,
+    segment_users,
+    train_propensity,
+)
 
 CLEAN = dg.AssetKey(["clean", "events"])
 FEATURES = dg.AssetKey(["analytics", "user_features"])
@@ -22,13 +34,6 @@ PROPENSITY = dg.AssetKey(["analytics", "purchase_propensity"])
 SUSPICIOUS = dg.AssetKey(["analytics", "suspicious_activity"])
 AUDIENCES = dg.AssetKey(["analytics", "campaign_audiences"])
 _COMMON = {"group_name": "users", "owners": ["team:analytics"], "pool": "warehouse"}
-
-
-def _day_range(con) -> tuple:
-    row = sql_frame(con, "analytics/select_day_range").row(0)
-    if row[0] is None:
-        raise dg.Failure("clean.events is empty: nothing to build user intelligence from")
-    return row
 
 
 def _features(con, cutoff) -> pl.DataFrame:
@@ -51,7 +56,7 @@ def suspicious_activity(context: dg.AssetExecutionContext, warehouse: Warehouse)
     from conv_assets.users.models import BURST_PER_MINUTE, HUGE_SESSION
 
     with warehouse.connect(read_only=True) as con:
-        _, cutoff = _day_range(con)
+        _, cutoff = event_day_range(con)
         profile = sql_frame(con, "analytics/select_activity_profile", cutoff=cutoff)
         sessions = sql_frame(con, "analytics/select_suspicious_sessions", cutoff=cutoff,
                              huge_session=HUGE_SESSION, burst_per_minute=BURST_PER_MINUTE)
@@ -83,7 +88,7 @@ def user_features(warehouse: Warehouse) -> dg.MaterializeResult:
     value, tenure, views, cart adds, purchases, returns, personal view->purchase rate, distinct
     categories, average basket, days since the last cart add. Point-in-time correct."""
     with warehouse.connect() as con:
-        _, cutoff = _day_range(con)
+        _, cutoff = event_day_range(con)
         feats = _features(con, cutoff)
         replace_table(con, "analytics/replace_user_features", feats)
         meta = _meta(con, "analytics.user_features", feats)
@@ -121,7 +126,7 @@ def segment_summary(warehouse: Warehouse) -> dg.MaterializeResult:
     """Per segment: size, share of users, revenue and revenue share, conversion rate of its
     sessions in the last 28 days, average recency, frequency and monetary value; with a chart."""
     with warehouse.connect() as con:
-        _, cutoff = _day_range(con)
+        _, cutoff = event_day_range(con)
         run_sql(con, "analytics/replace_segment_summary", cutoff=cutoff)
         summary = query_frame(con, "SELECT * FROM analytics.segment_summary", {})
         meta = _meta(con, "analytics.segment_summary", summary)
@@ -162,7 +167,7 @@ def purchase_propensity(context: dg.AssetExecutionContext, warehouse: Warehouse)
     measured the same way. Then it is refitted on every labelled cutoff and scores all users
     active in the year before the current cutoff."""
     with warehouse.connect(read_only=True) as con:
-        first_day, last_day = _day_range(con)
+        first_day, last_day = event_day_range(con)
         cache: dict = {}
 
         def features_at(c):
@@ -173,8 +178,6 @@ def purchase_propensity(context: dg.AssetExecutionContext, warehouse: Warehouse)
         def buyers_in(c):
             return set(sql_frame(con, "analytics/select_purchase_labels", cutoff=c,
                                  horizon_days=7)["user_id"].to_list())
-
-        from conv_assets.users.models import propensity_cutoffs
 
         trains, tests = propensity_cutoffs(first_day, last_day)
         frames = {c: (features_at(c), buyers_in(c)) for c in [*trains, *tests]}
@@ -214,7 +217,7 @@ def campaign_audiences(warehouse: Warehouse) -> dg.MaterializeResult:
     (one order, 14-60 days ago). Each row carries the user's segment; flagged users are left out."""
     days = int(os.environ.get("CONV_AUDIENCE_DAYS", "7"))
     with warehouse.connect() as con:
-        _, cutoff = _day_range(con)
+        _, cutoff = event_day_range(con)
         run_sql(con, "analytics/replace_campaign_audiences", cutoff=cutoff, days=days)
         out = query_frame(con, "SELECT * FROM analytics.campaign_audiences", {})
         meta = _meta(con, "analytics.campaign_audiences", out)

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import dagster as dg
-
-from conv_assets.definitions import ASSETS, build_resources
-from tests.conftest import CANONICAL_HEADER, write_csv
-
-
-def materialize(first: str, last: str | None = None) -> None:
-    tags = {"dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last or first}
-    partitioned = [a for a in ASSETS if a.partitions_def is not None]
-    assert dg.materialize(partitioned, resources=build_resources(), tags=tags).success
+from tests.conftest import CANONICAL_HEADER, materialize_days, write_csv
 
 
 def test_midnight_session_is_one_row_however_days_are_rebuilt(env):
@@ -28,7 +18,7 @@ def test_midnight_session_is_one_row_however_days_are_rebuilt(env):
     expected = [(date(2024, 5, 6), 3, True, 10, 1800.0)]
     assert env.query(q) == expected
     for day in ("2024-05-07", "2024-05-06", "2024-05-07"):
-        materialize(day)
+        assert materialize_days(day, partitioned_only=True).success
         assert env.query(q) == expected
 
 

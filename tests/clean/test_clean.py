@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import dagster as dg
 import pytest
 
-from conv_assets.definitions import ASSETS, build_resources
 from conv_assets.generate import DIRTY_KINDS, generate
 from conv_assets.pipeline import PipelineError
-from tests.conftest import CANONICAL_HEADER, write_csv
-
-
-def materialize(first: str, last: str | None = None) -> dg.ExecuteInProcessResult:
-    tags = {"dagster/asset_partition_range_start": first,
-            "dagster/asset_partition_range_end": last or first}
-    return dg.materialize(ASSETS, resources=build_resources(), tags=tags)
+from tests.conftest import CANONICAL_HEADER, materialize_days, write_csv
 
 
 def test_generated_dirt_lands_in_quarantine_with_its_reason(env):
@@ -94,7 +86,7 @@ def test_rebuilding_a_day_replaces_exactly_that_day(env):
     assert env.query(by_day.format("raw.events")) == expected
     assert env.query(by_day.format("clean.events")) == expected
     for day in ("2024-05-06", "2024-05-07", "2024-05-06"):
-        assert materialize(day).success
+        assert materialize_days(day).success
         assert env.query(by_day.format("raw.events")) == expected
         assert env.query(by_day.format("clean.events")) == expected
 
@@ -109,6 +101,6 @@ def test_session_over_midnight_is_one_session_however_days_are_built(env):
     env.run()
     together = dict(env.query(sessions))
     assert together["a"] == together["b"] != together["c"]
-    assert materialize("2024-05-07").success
-    assert materialize("2024-05-06").success
+    assert materialize_days("2024-05-07").success
+    assert materialize_days("2024-05-06").success
     assert dict(env.query(sessions)) == together
