@@ -29,11 +29,11 @@ GLOBAL_MODELS = [
     dg.AssetKey(["ml", "rec_evaluation"]),
 ]
 
-# Landed files -> raw and clean events for the days they touch (downstream follows by automation).
+# Landed files (landing sensor) and yesterday (daily schedule) -> raw and clean events.
 ingest_job = dg.define_asset_job("ingest_job", selection=dg.AssetSelection.assets(RAW, *CLEAN))
-# Yesterday's partition of every daily asset.
-daily_job = dg.define_asset_job(
-    "daily_job", selection=dg.AssetSelection.assets(RAW, *CLEAN, *DAILY_ANALYTICS)
+# Launched by daily_chain_sensor after any run that rebuilt clean events, for those days +-1.
+daily_analytics_job = dg.define_asset_job(
+    "daily_analytics_job", selection=dg.AssetSelection.assets(*DAILY_ANALYTICS)
 )
 # Whole-history tables and models, retrained on their own schedule.
 models_job = dg.define_asset_job("models_job", selection=dg.AssetSelection.assets(*GLOBAL_MODELS))

@@ -7,6 +7,7 @@ Used by `conv-assets run`, the tests and the benchmarks. All days go through one
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,10 +20,11 @@ from conv_assets.resources import WarehouseError, open_warehouse, run_sql
 from conv_assets.settings import Settings
 from conv_assets.sources import (
     MappingError,
+    file_days,
     list_landed_files,
-    read_landed,
     resolve_mapping,
     sha256_file,
+    unreadable_paths,
 )
 from conv_assets.sources.mapping import check_columns
 
@@ -56,13 +58,17 @@ class RunOutcome:
 
 def landed_days(settings: Settings) -> tuple[date, date, int]:
     """First and last partition day the landing directory's files touch (new or known)."""
-    files = list_landed_files(settings.landing_dir)
-    if not Path(settings.landing_dir).is_dir():
+    root = Path(settings.landing_dir)
+    if not root.is_dir():
         raise PipelineError(f"landing directory {settings.landing_dir} does not exist")
+    unreadable = unreadable_paths(root)
+    if unreadable:
+        raise PipelineError(f"cannot read {unreadable[0]} in the landing directory: permission denied")
+    files = list_landed_files(root)
     if not files:
         raise PipelineError(
-            f"no data files (.csv, .tsv, .txt, .parquet, .jsonl, .ndjson) in landing directory "
-            f"{settings.landing_dir}"
+            f"no data files (.csv, .tsv, .txt, .parquet, .jsonl, .ndjson, optionally .gz or .zst) "
+            f"in landing directory {settings.landing_dir}"
         )
     try:
         mapping = resolve_mapping(settings.source, settings.mapping, settings.source_timezone)
@@ -70,6 +76,8 @@ def landed_days(settings: Settings) -> tuple[date, date, int]:
             check_columns(mapping, files[0])
     except MappingError as exc:
         raise PipelineError(str(exc)) from None
+    except OSError as exc:
+        raise PipelineError(f"cannot read {files[0]}: {exc.strerror or exc}") from None
     try:
         con = open_warehouse(settings.warehouse)
     except WarehouseError as exc:
@@ -80,16 +88,24 @@ def landed_days(settings: Settings) -> tuple[date, date, int]:
         con.close()
     first_day, last_day = first_and_last_day()
     days: list[date] = []
-    root = Path(settings.landing_dir)
     for p in files:
         rel = p.relative_to(root).as_posix()
         prev = known.get(rel)
-        if prev is not None and prev[1] is not None:
-            days += [prev[1], prev[2]]  # also rebuild the days an older version covered
-            if prev[0] == sha256_file(p):
-                continue
-        frame, _ = read_landed(mapping, p, rel, first_day, last_day)
-        days += [frame["event_date"].min(), frame["event_date"].max()]
+        try:
+            if prev is not None and prev[1] is not None:
+                days += [prev[1], prev[2]]  # also rebuild the days an older version covered
+                if prev[0] == sha256_file(p):
+                    continue
+            lo, hi, _ = file_days(mapping, p, rel, first_day, last_day)
+        except OSError as exc:
+            raise PipelineError(f"cannot read landed file {p}: {exc.strerror or exc}") from None
+        if lo is None:
+            print(f"conv-assets: note: {rel} has no data rows; it is recorded as empty",
+                  file=sys.stderr)
+            continue
+        days += [lo, hi]
+    if not days:
+        raise PipelineError(f"no data rows in any of the {len(files)} landed files in {root}")
     return min(days), max(days), len(files)
 
 

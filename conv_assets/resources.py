@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -14,8 +15,10 @@ import duckdb
 import polars as pl
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-# Tables created on first write; each file holds one table's DDL and column comments.
+# Tables created on first write, at the latest schema; each file holds one table's DDL and column
+# comments. A change to an existing table is also a migration in sql/migrations/ (below).
 DDL = [
+    "ops/create_schema_version",
     "raw/create_events", "ops/create_ingested_files", "ops/create_erasures", "clean/create_events",
     "clean/create_quarantine", "analytics/create_sessions", "analytics/create_daily_funnel",
     "analytics/create_product_conversion", "analytics/create_customer_value",
@@ -118,8 +121,7 @@ def open_warehouse(path: str, read_only: bool = False, timeout: float = 120.0) -
             con = duckdb.connect(path, read_only=read_only)
             con.execute("SET TimeZone = 'UTC'")
             if not read_only:
-                for name in DDL:
-                    run_sql(con, name)
+                migrate(con)
             return con
         except duckdb.IOException as exc:
             msg = str(exc)
@@ -134,6 +136,65 @@ def open_warehouse(path: str, read_only: bool = False, timeout: float = 120.0) -
             raise WarehouseError(
                 f"cannot open warehouse {path}: {str(exc).splitlines()[0]}"
             ) from None
+
+
+def migrations() -> list[tuple[int, str]]:
+    """(version, name) of every file in sql/migrations/, named NNN_<what>.sql, in order."""
+    found = []
+    for p in sorted((SQL_DIR / "migrations").glob("*.sql")):
+        number, _, _ = p.stem.partition("_")
+        found.append((int(number), p.stem))
+    return found
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The warehouse's schema version: None for an empty file, 1 for the first release's tables
+    (which had no version table), else the last migration recorded."""
+    tables = {f"{s}.{t}" for s, t in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchall()}
+    if "ops.schema_version" in tables:
+        recorded = con.execute("SELECT max(version) FROM ops.schema_version").fetchall()[0][0]
+        if recorded is not None:
+            return recorded
+    return 1 if "raw.events" in tables else None
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring the warehouse to the latest schema in one transaction: apply the migrations newer
+    than its version, then create what is missing (a new warehouse is created at the latest).
+    Migrations guard their statements (`ALTER TABLE IF EXISTS ... ADD COLUMN IF NOT EXISTS`)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        before = schema_version(con)
+        latest = max((v for v, _ in migrations()), default=1)
+        # Migrations first, so the DDL's comments find the columns they describe.
+        for version, name in migrations():
+            if before is not None and version > before:
+                run_sql(con, f"migrations/{name}")
+        for name in DDL:
+            run_sql(con, name)
+        if before is None:
+            run_sql(con, "ops/insert_schema_version", version=latest, migration="created")
+        else:
+            for version, name in migrations():
+                if version > before:
+                    run_sql(con, "ops/insert_schema_version", version=version, migration=name)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def pause_point(where: str) -> None:
+    """Test hook, inside a write transaction: with CONV_TEST_PAUSE_FILE set and that file present,
+    write `<file>.reached` and wait while the file exists (a test kills the process here)."""
+    flag = os.environ.get("CONV_TEST_PAUSE_FILE")
+    if not flag or not Path(flag).exists():
+        return
+    Path(f"{flag}.reached").write_text(where)
+    while Path(flag).exists():
+        time.sleep(0.1)
 
 
 class Landing(dg.ConfigurableResource):

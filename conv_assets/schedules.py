@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from conv_assets.jobs import daily_job, models_job
+from conv_assets.jobs import ingest_job, models_job
 
 
 def daily_cron() -> str:
@@ -18,10 +18,11 @@ def daily_cron() -> str:
 @dg.schedule(
     name="daily_schedule",
     cron_schedule=daily_cron(),
-    job=daily_job,
+    job=ingest_job,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Materializes yesterday's (UTC) partition of every daily asset at CONV_DAILY_HOUR.",
+    description="Rebuilds yesterday's (UTC) raw and clean events at CONV_DAILY_HOUR, once the day is "
+    "complete; daily_chain_sensor then rebuilds its sessions, funnel and sales.",
 )
 def daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     day = (context.scheduled_execution_time.date() - timedelta(days=1)).isoformat()

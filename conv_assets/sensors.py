@@ -1,20 +1,49 @@
-"""The landing-directory sensor and the automation sensor."""
+"""The landing-directory sensor, the daily-chain sensor and the automation sensor."""
+
+from __future__ import annotations
 
 import json
+import os
+import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 
-from conv_assets.jobs import ingest_job
-from conv_assets.partitions import first_and_last_day
+from conv_assets.jobs import CLEAN, daily_analytics_job, ingest_job
+from conv_assets.partitions import daily_partitions, first_and_last_day
 from conv_assets.resources import Landing
-from conv_assets.sources import list_landed_files, read_landed, resolve_mapping, sha256_file
+from conv_assets.sources import (
+    MappingError,
+    file_days,
+    list_landed_files,
+    resolve_mapping,
+    sha256_file,
+    unreadable_paths,
+)
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+PARTITION = "dagster/partition"
 
 
-def scan_landing(landing: Landing, cursor: str | None) -> tuple[list[dg.RunRequest], str, list[str]]:
+def _seconds(name: str, default: int) -> int:
+    raw = os.environ.get(name) or str(default)
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of seconds, got {raw!r}") from None
+
+
+# How often the sensors look (the daemon's own loop adds a few seconds); tests set them low.
+LANDING_INTERVAL = _seconds("CONV_LANDING_SENSOR_SECONDS", 30)
+CHAIN_INTERVAL = _seconds("CONV_CHAIN_SENSOR_SECONDS", 30)
+AUTOMATION_INTERVAL = _seconds("CONV_AUTOMATION_SENSOR_SECONDS", 30)
+
+
+def scan_landing(
+    landing: Landing, cursor: str | None, budget_seconds: float | None = None
+) -> tuple[list[dg.RunRequest], str, list[str]]:
     """New run requests, the next cursor and notes for one look at the landing directory.
 
     The cursor remembers, per path, the size and mtime last seen and the content hash loaded.
@@ -22,21 +51,36 @@ def scan_landing(landing: Landing, cursor: str | None) -> tuple[list[dg.RunReque
     still being written waits); the run key is path + content hash, so each version of a file
     loads exactly once however often the sensor ticks or restarts. A changed file requests the
     days it touches now and the days its earlier version touched, so they are replaced.
+
+    A file's days are found by streaming it (bounded memory). A look stops examining new files
+    after `budget_seconds` (env CONV_SENSOR_TICK_BUDGET_SECONDS, default 40) and goes on at the
+    next tick, so a multi-GB export never times the tick out. A file that cannot be read is a
+    logged skip, retried at the next tick; an empty file needs no run and is recorded as
+    `empty` by the next ingest run.
     """
+    if budget_seconds is None:
+        budget_seconds = float(os.environ.get("CONV_SENSOR_TICK_BUDGET_SECONDS") or 40)
+    t0 = time.monotonic()
     state = json.loads(cursor) if cursor else {}
     files: dict[str, dict] = state.get("files", {})
     pending: dict[str, list] = state.get("pending", {})
     root = Path(landing.directory)
     present = list_landed_files(root)
     alive = {p.relative_to(root).as_posix() for p in present}
-    by_sha = {v["sha"]: k for k, v in files.items() if k in alive}
+    by_sha = {v["sha"]: k for k, v in files.items() if k in alive and v.get("days")}
     mapping = None
     requests: list[dg.RunRequest] = []
     notes: list[str] = []
     next_pending: dict[str, list] = {}
+    for bad in unreadable_paths(root) if root.is_dir() else []:
+        notes.append(f"{bad}: skipped, permission denied")
     for path in present:
         rel = path.relative_to(root).as_posix()
-        st = path.stat()
+        try:
+            st = path.stat()
+        except OSError as exc:
+            notes.append(f"{rel}: skipped, cannot read it: {exc.strerror}")
+            continue
         sig = [st.st_size, st.st_mtime_ns]
         prev = files.get(rel)
         if prev is not None and prev["sig"] == sig:
@@ -45,28 +89,45 @@ def scan_landing(landing: Landing, cursor: str | None) -> tuple[list[dg.RunReque
             next_pending[rel] = sig
             notes.append(f"{rel}: waiting until its size and mtime stop changing")
             continue
-        sha = sha256_file(path)
-        if prev is not None and prev["sha"] == sha:
-            files[rel] = {**prev, "sig": sig}
+        if time.monotonic() - t0 > budget_seconds:
+            next_pending[rel] = sig
+            notes.append(f"{rel}: examined at the next tick (this tick's time is used up)")
             continue
-        if by_sha.get(sha, rel) != rel:
-            files[rel] = {"sig": sig, "sha": sha, "duplicate_of": by_sha[sha]}
-            notes.append(f"{rel}: same content as {by_sha[sha]}, not loaded again")
+        try:
+            sha = sha256_file(path)
+            if prev is not None and prev["sha"] == sha:
+                files[rel] = {**prev, "sig": sig}
+                continue
+            if by_sha.get(sha, rel) != rel:
+                files[rel] = {"sig": sig, "sha": sha, "duplicate_of": by_sha[sha]}
+                notes.append(f"{rel}: same content as {by_sha[sha]}, not loaded again")
+                continue
+            if mapping is None:
+                mapping = resolve_mapping(landing.source, landing.mapping, landing.source_timezone)
+            first_day, last_day = first_and_last_day()
+            lo, hi, rows = file_days(mapping, path, rel, first_day, last_day)
+        except MappingError as exc:
+            # The mapping itself is broken: nothing can be read until it is fixed.
+            notes.append(f"no file examined: {exc}")
+            next_pending.update({k: v for k, v in pending.items() if k not in next_pending})
+            break
+        except OSError as exc:
+            notes.append(f"{rel}: skipped, cannot read it: {exc.strerror or exc}")
+            next_pending[rel] = sig
             continue
-        if mapping is None:
-            mapping = resolve_mapping(landing.source, landing.mapping, landing.source_timezone)
-        first_day, last_day = first_and_last_day()
-        frame, _ = read_landed(mapping, path, rel, first_day, last_day)
-        lo, hi = frame["event_date"].min(), frame["event_date"].max()
-        days = [lo.isoformat(), hi.isoformat()]
-        if prev is not None and prev.get("days"):
-            days += prev["days"]
-        start, end = min(days), max(days)
+        days = [d.isoformat() for d in (lo, hi) if d is not None]
+        old_days = (prev or {}).get("days") or []
+        if not days and not old_days:
+            files[rel] = {"sig": sig, "sha": sha, "days": []}
+            notes.append(f"{rel}: empty (no data rows), nothing to load")
+            continue
+        span = days + old_days
         requests.append(dg.RunRequest(
             run_key=f"{rel}:{sha}",
-            tags={RANGE_START: start, RANGE_END: end, "conv/landed_file": rel},
+            tags={RANGE_START: min(span), RANGE_END: max(span), "conv/landed_file": rel},
         ))
-        files[rel] = {"sig": sig, "sha": sha, "days": [lo.isoformat(), hi.isoformat()]}
+        notes.append(f"{rel}: {rows:,} rows for {min(span)}..{max(span)}")
+        files[rel] = {"sig": sig, "sha": sha, "days": days}
         by_sha[sha] = rel
     return requests, json.dumps({"files": files, "pending": next_pending}, sort_keys=True), notes
 
@@ -74,7 +135,7 @@ def scan_landing(landing: Landing, cursor: str | None) -> tuple[list[dg.RunReque
 @dg.sensor(
     name="landing_sensor",
     job=ingest_job,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=LANDING_INTERVAL,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Loads new and changed files in the landing directory, for the days they touch.",
 )
@@ -89,11 +150,55 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: Landing) -> dg.
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
+def run_days(tags: dict[str, str]) -> tuple[date, date] | None:
+    """The partition days a run covered, from its tags (one partition or a range)."""
+    if RANGE_START in tags and RANGE_END in tags:
+        return date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END])
+    if PARTITION in tags:
+        day = date.fromisoformat(tags[PARTITION])
+        return day, day
+    return None
+
+
+def chain_range(first: date, last: date) -> tuple[str, str]:
+    """Days whose sessions, funnel and sales depend on clean events of [first, last]: one day
+    more on each side (sessions cross midnight), within the existing partitions."""
+    lo = max(first - timedelta(days=1), date.fromisoformat(daily_partitions.get_first_partition_key()))
+    hi = min(last + timedelta(days=1), date.fromisoformat(daily_partitions.get_last_partition_key()))
+    return lo.isoformat(), hi.isoformat()
+
+
+@dg.run_status_sensor(
+    name="daily_chain_sensor",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    request_job=daily_analytics_job,
+    minimum_interval_seconds=CHAIN_INTERVAL,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After any successful run that rebuilt clean events (landing sensor, schedule, "
+    "backfill), rebuilds sessions, daily funnel and daily sales for those days and one day on "
+    "each side, in one run.",
+)
+def daily_chain_sensor(context: dg.RunStatusSensorContext):
+    run = context.dagster_run
+    if CLEAN[0] not in (run.asset_selection or set()):
+        return dg.SkipReason(f"run {run.run_id} did not rebuild clean events")
+    days = run_days(run.tags)
+    if days is None:
+        return dg.SkipReason(f"run {run.run_id} has no partition")
+    start, end = chain_range(*days)
+    context.log.info(f"run {run.run_id} rebuilt clean events {days[0]}..{days[1]}: "
+                     f"daily analytics for {start}..{end}")
+    return dg.RunRequest(
+        run_key=f"chain:{run.run_id}",
+        tags={RANGE_START: start, RANGE_END: end, "conv/after_run": run.run_id},
+    )
+
+
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "automation_sensor",
     target=dg.AssetSelection.all(),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-    description="Evaluates the assets' automation conditions (daily assets follow their upstream "
-    "partitions; the analyst copy is republished after any change).",
+    minimum_interval_seconds=AUTOMATION_INTERVAL,
+    description="Evaluates the assets' automation conditions (the analyst copy is republished "
+    "after any change).",
 )

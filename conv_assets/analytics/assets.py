@@ -17,7 +17,6 @@ _DAILY = {
     **_COMMON,
     "partitions_def": daily_partitions,
     "backfill_policy": dg.BackfillPolicy.single_run(),
-    "automation_condition": dg.AutomationCondition.eager(),
     "freshness_policy": DAILY_FRESHNESS,
 }
 # Whole-history tables are recomputed by models_schedule.

@@ -37,7 +37,6 @@ def _int_env(name: str, default: int) -> int:
     owners=["team:analytics"],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    automation_condition=dg.AutomationCondition.eager(),
     freshness_policy=DAILY_FRESHNESS,
     pool="warehouse",
 )

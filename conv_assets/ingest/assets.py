@@ -18,8 +18,8 @@ from conv_assets.privacy import (
     pseudonym_key,
     pseudonymise,
 )
-from conv_assets.resources import Landing, Warehouse, run_sql
-from conv_assets.sources import list_landed_files, read_landed, resolve_mapping, sha256_file
+from conv_assets.resources import Landing, Warehouse, pause_point, run_sql
+from conv_assets.sources import iter_landed, list_landed_files, resolve_mapping, sha256_file
 
 
 def plan_files(
@@ -101,31 +101,43 @@ def raw_events(
         run_sql(con, "raw/delete_events", start=start, end=end)
         errors = []
         for i, (path, rel, sha) in enumerate(to_read, 1):
-            frame, error = read_landed(mapping, path, rel, first_day, last_day)
-            # Users who asked to be forgotten never come back, whatever is reloaded.
-            frame = drop_erased(pseudonymise(frame, key), erased)
             # A file seen before keeps the limit it got on arrival; a new one (or a new version)
             # gets the latest loaded day minus the lookback.
             prev_sha, accept_from = accept.get(rel, (None, None))
             if prev_sha != sha:
                 accept_from = watermark - timedelta(days=lookback) if watermark else None
-            if accept_from is not None:
-                frame = frame.with_columns(pl.coalesce(
-                    pl.col("row_error"),
-                    pl.when(pl.col("event_date") < accept_from).then(pl.lit("too_late")),
-                ).alias("row_error"))
-            if error:
-                errors.append(f"{rel}: {error}")
-                context.log.warning(f"{rel}: {error}; its rows go to quarantine")
-            con.register("incoming", frame)
-            run_sql(con, "raw/insert_events", start=start, end=end)
-            con.unregister("incoming")
-            days = frame.select(pl.col("event_date").min().alias("lo"), pl.col("event_date").max().alias("hi"))
+            n_rows, lo, hi, file_errors = 0, None, None, []
+            # Block by block, so a file larger than memory loads with bounded memory.
+            for frame, error in iter_landed(mapping, path, rel, first_day, last_day):
+                # Users who asked to be forgotten never come back, whatever is reloaded.
+                frame = drop_erased(pseudonymise(frame, key), erased)
+                if accept_from is not None:
+                    frame = frame.with_columns(pl.coalesce(
+                        pl.col("row_error"),
+                        pl.when(pl.col("event_date") < accept_from).then(pl.lit("too_late")),
+                    ).alias("row_error"))
+                if error and error not in file_errors:
+                    file_errors.append(error)
+                    context.log.warning(f"{rel}: {error}; its rows go to quarantine")
+                con.register("incoming", frame)
+                run_sql(con, "raw/insert_events", start=start, end=end)
+                con.unregister("incoming")
+                n_rows += frame.height
+                if frame.height:
+                    f_lo, f_hi = frame["event_date"].min(), frame["event_date"].max()
+                    lo = f_lo if lo is None else min(lo, f_lo)
+                    hi = f_hi if hi is None else max(hi, f_hi)
+                if n_rows and n_rows % 5_000_000 < frame.height:
+                    context.log.info(f"{rel}: {n_rows:,} rows read")
+            error = "; ".join(file_errors) or None
+            errors += [f"{rel}: {e}" for e in file_errors]
+            if n_rows == 0:
+                context.log.info(f"{rel}: empty (no data rows), recorded as empty")
             run_sql(
-                con, "ops/upsert_ingested_files", path=rel, sha256=sha, status="loaded",
-                duplicate_of=None, rows=frame.height,
-                min_event_date=days["lo"][0], max_event_date=days["hi"][0], error=error,
-                accept_from=accept_from,
+                con, "ops/upsert_ingested_files", path=rel, sha256=sha,
+                status="loaded" if n_rows else "empty", duplicate_of=None, rows=n_rows,
+                min_event_date=lo, max_event_date=hi, error=error, accept_from=accept_from,
+                bytes=path.stat().st_size,
             )
             if i % 50 == 0 or i == len(to_read):
                 context.log.info(f"read {i}/{len(to_read)} files")
@@ -133,8 +145,9 @@ def raw_events(
             run_sql(
                 con, "ops/upsert_ingested_files", path=rel, sha256=sha, status="duplicate",
                 duplicate_of=original, rows=None, min_event_date=None, max_event_date=None,
-                error=None, accept_from=None,
+                error=None, accept_from=None, bytes=(root / rel).stat().st_size,
             )
+        pause_point("raw.events")
         con.execute("COMMIT")
         rows = run_sql(con, "raw/count_events", start=start, end=end).fetchall()[0][0]
         meta = table_metadata(con, "raw.events", rows, window_preview(con, "raw.events", start, end))

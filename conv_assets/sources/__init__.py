@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
@@ -11,6 +12,8 @@ from conv_assets.sources.mapping import (
     REQUIRED,
     Mapping,
     MappingError,
+    file_days,
+    iter_landed,
     load_mapping,
     read_landed,
     sha256_file,
@@ -20,10 +23,13 @@ __all__ = [
     "SOURCES",
     "Mapping",
     "MappingError",
+    "file_days",
+    "iter_landed",
     "list_landed_files",
     "read_landed",
     "resolve_mapping",
     "sha256_file",
+    "unreadable_paths",
 ]
 
 
@@ -99,7 +105,10 @@ def resolve_mapping(source: str | None, mapping_path: str | None, timezone: str 
 
 
 _SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp")
-_DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".jsonl", ".ndjson")
+_DATA_SUFFIXES = tuple(
+    f"{ext}{comp}" for ext in (".csv", ".tsv", ".txt", ".jsonl", ".ndjson")
+    for comp in ("", ".gz", ".gzip", ".zst", ".zstd")
+) + (".parquet",)
 
 
 def list_landed_files(landing_dir: str | Path) -> list[Path]:
@@ -117,3 +126,19 @@ def list_landed_files(landing_dir: str | Path) -> list[Path]:
             continue
         out.append(p)
     return out
+
+
+def unreadable_paths(root: Path) -> list[str]:
+    """Files and directories under `root` this process may not read (hidden ones aside)."""
+    bad: list[str] = []
+    if not os.access(root, os.R_OK | os.X_OK):
+        return [str(root)]
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for d in dirnames:
+            if not os.access(Path(dirpath, d), os.R_OK | os.X_OK):
+                bad.append(str(Path(dirpath, d)))
+        for f in filenames:
+            if not f.startswith(".") and not os.access(Path(dirpath, f), os.R_OK):
+                bad.append(str(Path(dirpath, f)))
+    return sorted(bad)

@@ -7,11 +7,14 @@ deduplication happen in SQL in the clean layer, where bad rows are quarantined w
 
 from __future__ import annotations
 
+import gzip
 import hashlib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
@@ -146,37 +149,160 @@ def load_mapping(path: str | Path) -> Mapping:
     )
 
 
+# Compressed exports are read as a stream: `.csv.gz`, `.jsonl.zst` and so on.
+_COMPRESSION = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd"}
+# Files are read in blocks of about this many (uncompressed) bytes, so a file larger than memory
+# loads with bounded memory. Env CONV_READ_BLOCK_MB.
+DEFAULT_BLOCK_MB = 64
+
+
+def block_bytes() -> int:
+    raw = os.environ.get("CONV_READ_BLOCK_MB") or str(DEFAULT_BLOCK_MB)
+    try:
+        mb = float(raw)
+    except ValueError:
+        raise MappingError(f"CONV_READ_BLOCK_MB must be a number, got {raw!r}") from None
+    return max(int(mb * (1 << 20)), 1024)
+
+
+def split_suffix(path: Path) -> tuple[str, str | None]:
+    """The data suffix and the compression of a file name: `a.csv.gz` -> (`.csv`, `gzip`)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    comp = _COMPRESSION.get(suffixes[-1]) if suffixes else None
+    if comp is not None:
+        suffixes = suffixes[:-1]
+    return (suffixes[-1] if suffixes else ""), comp
+
+
 def file_format(mapping: Mapping, path: Path) -> str:
     if mapping.format:
         return mapping.format
-    fmt = _EXT_FORMAT.get(path.suffix.lower())
+    fmt = _EXT_FORMAT.get(split_suffix(path)[0])
     if fmt is None:
         raise MappingError(f"cannot tell the format of {path.name}: set `format` in the mapping")
     return fmt
 
 
-def read_table(mapping: Mapping, path: Path) -> pl.DataFrame:
-    """Read a file as text columns. Raises on files that cannot be parsed at all."""
+def _open_stream(path: Path) -> BinaryIO:
+    comp = split_suffix(path)[1]
+    if comp == "gzip":
+        return gzip.open(path, "rb")
+    if comp == "zstd":
+        import zstandard
+
+        return zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
+    return path.open("rb")
+
+
+def _read_full(stream: BinaryIO, n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        chunk = stream.read(n - got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _record_end(buf: bytes, quote: int) -> int:
+    """Index of the last newline in `buf` that ends a record (not inside a quoted field), or -1.
+
+    A newline is outside quotes when an even number of quote characters precede it ("" escapes
+    count two), counted from the start of `buf`, which is always the start of a record."""
+    q = quote.to_bytes(1, "big")
+    total = buf.count(q)
+    pos = len(buf)
+    while True:
+        nl = buf.rfind(b"\n", 0, pos)
+        if nl < 0:
+            return -1
+        if (total - buf.count(q, nl)) % 2 == 0:
+            return nl
+        pos = nl
+
+
+def _byte_blocks(path: Path, size: int, record_aware: bool) -> Iterator[bytes]:
+    """The (decompressed) file in blocks of about `size` bytes, each ending at a record end."""
+    with _open_stream(path) as stream:
+        carry = b""
+        while True:
+            data = _read_full(stream, size)
+            buf = carry + data
+            if not data:
+                if buf:
+                    yield buf
+                return
+            cut = _record_end(buf, ord('"')) if record_aware else buf.rfind(b"\n")
+            # A stray quote can make every later newline look quoted: after four blocks without
+            # a record end, cut at the last newline anyway rather than hold the file in memory.
+            if cut < 0 and len(buf) > 4 * size:
+                cut = buf.rfind(b"\n")
+            if cut < 0:
+                carry = buf
+                continue
+            yield buf[: cut + 1]
+            carry = buf[cut + 1 :]
+
+
+def _text_frame(df: pl.DataFrame) -> pl.DataFrame:
+    return df.select(pl.all().cast(pl.String))
+
+
+def iter_tables(mapping: Mapping, path: Path, size: int | None = None) -> Iterator[pl.DataFrame]:
+    """The file as text-column frames of bounded size. Raises on data that cannot be parsed.
+
+    CSV and JSONL are read in blocks cut at record ends (CSV: outside quotes), gzip and zstd
+    decompressed as a stream; Parquet in row batches. A file with no rows yields nothing."""
+    size = size or block_bytes()
     fmt = file_format(mapping, path)
     if fmt == "parquet":
-        df = pl.read_parquet(path)
-    elif fmt == "jsonl":
-        df = pl.read_ndjson(path, infer_schema_length=None)
-    else:
-        source: Path | bytes = path
-        encoding = "utf8-lossy"
-        if mapping.encoding.lower().replace("-", "") not in ("utf8", "utf8lossy"):
-            source = path.read_bytes().decode(mapping.encoding, errors="replace").encode()
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        rows = max(1, size // max(1, pf.metadata.serialized_size // max(1, pf.metadata.num_rows or 1)))
+        for batch in pf.iter_batches(batch_size=min(rows, 1_000_000)):
+            if batch.num_rows:
+                yield _text_frame(pl.from_arrow(batch))
+        return
+    if fmt == "jsonl":
+        for block in _byte_blocks(path, size, record_aware=False):
+            if block.strip():
+                yield _text_frame(pl.read_ndjson(block, infer_schema_length=None))
+        return
+    header = b""
+    recode = mapping.encoding.lower().replace("-", "") not in ("utf8", "utf8lossy")
+    for i, block in enumerate(_byte_blocks(path, size, record_aware=True)):
+        if recode:
+            block = block.decode(mapping.encoding, errors="replace").encode()
+        if i == 0 and mapping.header:
+            end = block.find(b"\n")
+            header = block if end < 0 else block[: end + 1]
+            if not header.endswith(b"\n"):
+                header += b"\n"
+        elif mapping.header:
+            block = header + block
+        if not block.strip():
+            continue
         df = pl.read_csv(
-            source,
+            block,
             has_header=mapping.header,
             new_columns=list(mapping.column_names) if mapping.column_names else None,
             separator=mapping.delimiter,
             infer_schema=False,
-            encoding=encoding,
+            encoding="utf8-lossy",
             truncate_ragged_lines=True,
         )
-    return df.select(pl.all().cast(pl.String))
+        if df.height:
+            yield _text_frame(df)
+        elif i == 0:
+            yield _text_frame(df)  # header only: its columns still tell what the file holds
+
+
+def read_table(mapping: Mapping, path: Path) -> pl.DataFrame:
+    """Read a whole file as text columns (small files, tests). Raises on unparseable data."""
+    frames = list(iter_tables(mapping, path))
+    return pl.concat(frames, how="diagonal") if frames else pl.DataFrame()
 
 
 def missing_columns(mapping: Mapping, available: list[str]) -> list[str]:
@@ -186,7 +312,7 @@ def missing_columns(mapping: Mapping, available: list[str]) -> list[str]:
 
 def check_columns(mapping: Mapping, path: Path) -> None:
     """Fail at once when the mapping names columns the file lacks (used before a run starts)."""
-    df = read_table(mapping, path).head(0)
+    df = next(iter_tables(mapping, path), pl.DataFrame())
     missing = missing_columns(mapping, df.columns)
     if missing:
         raise MappingError(
@@ -225,20 +351,54 @@ def parse_timestamps(col: pl.Expr, mapping: Mapping) -> pl.Expr:
     return pl.coalesce(parsed).dt.replace_time_zone(None)
 
 
+def iter_landed(
+    mapping: Mapping, path: Path, rel_name: str, first_day: date, last_day: date
+) -> Iterator[tuple[pl.DataFrame, str | None]]:
+    """One landed file as raw.events rows, block by block, each with a file-level error or None.
+
+    A row whose time is unparseable or outside [first_day, last_day] keeps the first valid day
+    seen in its file as `event_date` (the file's modification day when none was seen yet), so it
+    is quarantined in a partition that exists. Data that cannot be parsed becomes a single
+    `unreadable_file` row standing for the rest of the file. A file with no rows yields nothing.
+    """
+    offset = 0
+    anchor: date | None = None
+    try:
+        for df in iter_tables(mapping, path):
+            if not df.height:
+                continue
+            out, error, anchor = _to_raw(mapping, df, path, rel_name, first_day, last_day,
+                                         offset, anchor)
+            offset += df.height
+            yield out, error
+    except (pl.exceptions.PolarsError, OSError, EOFError, ValueError, UnicodeError) as exc:
+        where = f" after row {offset}" if offset else ""
+        msg = f"unreadable file{where}: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}"
+        yield _unreadable(rel_name, path, first_day, last_day, anchor, offset), msg
+    except Exception as exc:  # zstandard.ZstdError and other codec errors
+        if type(exc).__module__.split(".")[0] != "zstandard":
+            raise
+        msg = f"unreadable file: {str(exc).splitlines()[0][:200]}"
+        yield _unreadable(rel_name, path, first_day, last_day, anchor, offset), msg
+
+
 def read_landed(
     mapping: Mapping, path: Path, rel_name: str, first_day: date, last_day: date
 ) -> tuple[pl.DataFrame, str | None]:
-    """One landed file as raw.events rows, plus a file-level error message (or None).
+    """A whole landed file as raw.events rows plus its first file-level error (small files)."""
+    frames, errors = [], []
+    for frame, error in iter_landed(mapping, path, rel_name, first_day, last_day):
+        frames.append(frame)
+        if error:
+            errors.append(error)
+    frame = pl.concat(frames) if frames else _empty_raw()
+    return frame, (errors[0] if errors else None)
 
-    A row whose time is unparseable or outside [first_day, last_day] keeps the first valid day of
-    its file as `event_date`, so it is quarantined in a partition that exists; a file that cannot
-    be parsed at all becomes a single `unreadable_file` row on the day it was last modified.
-    """
-    try:
-        df = read_table(mapping, path)
-    except (pl.exceptions.PolarsError, OSError, ValueError, UnicodeError) as exc:
-        msg = f"unreadable file: {str(exc).splitlines()[0][:200]}"
-        return _unreadable(rel_name, path, first_day, last_day), msg
+
+def _to_raw(
+    mapping: Mapping, df: pl.DataFrame, path: Path, rel_name: str, first_day: date,
+    last_day: date, offset: int, anchor: date | None,
+) -> tuple[pl.DataFrame, str | None, date | None]:
     n = df.height
     error: str | None = None
     row_error = pl.lit(None, dtype=pl.String)
@@ -257,7 +417,7 @@ def read_landed(
             renamed[canon] = pl.lit(None, dtype=pl.String)
     text_cols = list(df.columns)
     out = df.select(
-        pl.int_range(1, n + 1, dtype=pl.Int64).alias("source_row"),
+        pl.int_range(offset + 1, offset + n + 1, dtype=pl.Int64).alias("source_row"),
         *[e.alias(k) for k, e in renamed.items()],
         # utf8-lossy decoding leaves U+FFFD where bytes were not UTF-8
         (
@@ -309,11 +469,11 @@ def read_landed(
     )
     day = pl.col("event_time").dt.date()
     valid = day.is_between(first_day, last_day)
-    anchor = out.select(day.filter(valid).min()).item()
     if anchor is None:
-        anchor = _mtime_day(path, first_day, last_day)
-    out = out.with_columns(pl.when(valid).then(day).otherwise(pl.lit(anchor)).alias("event_date"))
-    return out.select(RAW_COLUMNS), error
+        anchor = out.select(day.filter(valid).min()).item()
+    fallback = anchor if anchor is not None else _mtime_day(path, first_day, last_day)
+    out = out.with_columns(pl.when(valid).then(day).otherwise(pl.lit(fallback)).alias("event_date"))
+    return out.select(RAW_COLUMNS), error, anchor
 
 
 def _mtime_day(path: Path, first_day: date, last_day: date) -> date:
@@ -321,13 +481,20 @@ def _mtime_day(path: Path, first_day: date, last_day: date) -> date:
     return min(max(day, first_day), last_day)
 
 
-def _unreadable(rel_name: str, path: Path, first_day: date, last_day: date) -> pl.DataFrame:
+_RAW_SCHEMA = {c: pl.String for c in RAW_COLUMNS} | {
+    "event_date": pl.Date, "source_row": pl.Int64, "event_time": pl.Datetime("us")}
+
+
+def _empty_raw() -> pl.DataFrame:
+    return pl.DataFrame(schema=_RAW_SCHEMA)
+
+
+def _unreadable(rel_name: str, path: Path, first_day: date, last_day: date,
+                anchor: date | None = None, offset: int = 0) -> pl.DataFrame:
     row = {c: None for c in RAW_COLUMNS}
-    row |= {"event_date": _mtime_day(path, first_day, last_day), "source_file": rel_name,
-            "source_row": 0, "row_error": "unreadable_file"}
-    schema = {c: pl.String for c in RAW_COLUMNS}
-    schema |= {"event_date": pl.Date, "source_row": pl.Int64, "event_time": pl.Datetime("us")}
-    return pl.DataFrame([row], schema=schema)
+    row |= {"event_date": anchor or _mtime_day(path, first_day, last_day), "source_file": rel_name,
+            "source_row": offset, "row_error": "unreadable_file"}
+    return pl.DataFrame([row], schema=_RAW_SCHEMA)
 
 
 def sha256_file(path: Path) -> str:
@@ -336,3 +503,19 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def file_days(
+    mapping: Mapping, path: Path, rel_name: str, first_day: date, last_day: date
+) -> tuple[date | None, date | None, int]:
+    """First and last partition day of a file's rows and its row count, read block by block
+    (bounded memory); (None, None, 0) for a file without data rows."""
+    lo = hi = None
+    rows = 0
+    for frame, _ in iter_landed(mapping, path, rel_name, first_day, last_day):
+        if frame.height:
+            f_lo, f_hi = frame["event_date"].min(), frame["event_date"].max()
+            lo = f_lo if lo is None else min(lo, f_lo)
+            hi = f_hi if hi is None else max(hi, f_hi)
+            rows += frame.height
+    return lo, hi, rows

@@ -3,7 +3,13 @@
 -- exceeds 1); commerce figures come straight from the day's events. $has_views / $has_carts say
 -- whether the source has such events at all, and has_prices whether it has prices; if not, the
 -- columns they feed are NULL, not 0.
-INSERT INTO analytics.daily_funnel
+INSERT INTO analytics.daily_funnel (
+    event_date, category, sessions, sessions_with_view, sessions_with_cart,
+    sessions_with_purchase, view_to_cart_rate, cart_to_purchase_rate, session_conversion_rate,
+    active_users, purchasers, user_conversion_rate, orders, units, revenue,
+    average_order_value, returned_value, cart_abandonment_rate, abandoned_cart_value,
+    median_seconds_to_purchase, mean_seconds_to_purchase
+)
 WITH days AS (
     SELECT CAST(d AS DATE) AS event_date
     FROM range(CAST($start AS TIMESTAMP), CAST($end AS TIMESTAMP), INTERVAL 1 DAY) t(d)

@@ -1,7 +1,7 @@
 -- Daily sales for [$start, $end): every day gets a row per series, zeros included.
 -- The top $top_categories categories by revenue over the whole history are their own series;
 -- the rest is 'other'. Sources without categories have the total only.
-INSERT INTO analytics.daily_sales
+INSERT INTO analytics.daily_sales (event_date, series, orders, units, revenue, buyers, no_sales, shop_closed)
 WITH days AS (
     SELECT CAST(d AS DATE) AS event_date
     FROM range(CAST($start AS TIMESTAMP), CAST($end AS TIMESTAMP), INTERVAL 1 DAY) t(d)

@@ -1,7 +1,12 @@
 -- Sessions that started in [$start, $end). Events from the day before are read to find sessions
 -- that started then (they belong to that day), and from the day after for sessions that run
 -- over midnight, so a session is one row however either day is rebuilt.
-INSERT INTO analytics.sessions
+INSERT INTO analytics.sessions (
+    session_date, session_id, user_id, session_start, session_end, duration_seconds, events,
+    products_viewed, products_carted, products_purchased, reached_view, reached_cart,
+    reached_purchase, orders, order_ids, units, revenue, cart_abandoned, abandoned_cart_value,
+    seconds_to_purchase, main_category
+)
 WITH ev AS (
     SELECT * FROM clean.events
     WHERE event_date >= CAST($start AS DATE) - 1 AND event_date < CAST($end AS DATE) + 1

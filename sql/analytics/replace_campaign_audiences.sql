@@ -1,6 +1,6 @@
 -- Target lists as of $cutoff. Abandoned carts look back $days days.
 DELETE FROM analytics.campaign_audiences;
-INSERT INTO analytics.campaign_audiences
+INSERT INTO analytics.campaign_audiences (audience, user_id, segment, propensity, expected_value, reason, rank, cutoff_date)
 WITH flagged AS (
     SELECT user_id FROM analytics.suspicious_activity WHERE level = 'user' AND flagged
 ),

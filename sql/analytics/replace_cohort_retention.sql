@@ -1,5 +1,8 @@
 DELETE FROM analytics.cohort_retention;
-INSERT INTO analytics.cohort_retention
+INSERT INTO analytics.cohort_retention (
+    grain, cohort, period, cohort_customers, active_customers, retention_rate, period_revenue,
+    repeat_purchase_rate, revenue_per_customer
+)
 WITH purchases AS (
     SELECT user_id, event_time, coalesce(order_id, session_id) AS order_key, price * quantity AS value
     FROM clean.events WHERE event_type = 'purchase'

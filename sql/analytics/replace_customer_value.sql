@@ -1,5 +1,8 @@
 DELETE FROM analytics.customer_value;
-INSERT INTO analytics.customer_value
+INSERT INTO analytics.customer_value (
+    user_id, first_purchase, last_purchase, orders, units, revenue, average_order_value,
+    days_between_orders, returned_value, historic_value
+)
 WITH orders AS (
     SELECT user_id, coalesce(order_id, session_id) AS order_key, min(event_time) AS order_time,
            sum(quantity) AS units, sum(price * quantity) AS revenue

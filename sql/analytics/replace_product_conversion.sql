@@ -1,6 +1,9 @@
 -- Rebuild analytics.product_conversion over the $window_days days ending on the latest event day.
 DELETE FROM analytics.product_conversion;
-INSERT INTO analytics.product_conversion
+INSERT INTO analytics.product_conversion (
+    level, product_id, category, window_start, window_end, views, cart_adds, purchases, units,
+    viewing_sessions, purchasing_sessions, view_to_purchase_rate, revenue
+)
 WITH bounds AS (
     SELECT max(event_date) AS window_end,
            max(event_date) - CAST($window_days AS INTEGER) + 1 AS window_start

@@ -1,6 +1,9 @@
 -- Summaries of analytics.user_segments; conversion over the 28 days before $cutoff.
 DELETE FROM analytics.segment_summary;
-INSERT INTO analytics.segment_summary
+INSERT INTO analytics.segment_summary (
+    segment, users, user_share, revenue, revenue_share, conversion_rate, avg_recency_days,
+    avg_frequency, avg_monetary
+)
 WITH seg AS (SELECT * FROM analytics.user_segments),
 sess AS (
     SELECT user_id, session_id, bool_or(event_type = 'purchase') AS bought

@@ -1,1 +1,2 @@
-INSERT OR IGNORE INTO ops.erasures SELECT unnest(CAST($user_hashes AS VARCHAR[])), now()::TIMESTAMP;
+INSERT OR IGNORE INTO ops.erasures (user_hash, requested_at)
+SELECT unnest(CAST($user_hashes AS VARCHAR[])), now()::TIMESTAMP;

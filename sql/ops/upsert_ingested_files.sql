@@ -1,3 +1,6 @@
 -- Record the version of a landed file that was just read.
-INSERT OR REPLACE INTO ops.ingested_files
-VALUES ($path, $sha256, $status, $duplicate_of, $rows, $min_event_date, $max_event_date, now()::TIMESTAMP, $error, $accept_from);
+INSERT OR REPLACE INTO ops.ingested_files (
+    path, sha256, status, duplicate_of, rows, min_event_date, max_event_date, loaded_at, error,
+    accept_from, bytes
+)
+VALUES ($path, $sha256, $status, $duplicate_of, $rows, $min_event_date, $max_event_date, now()::TIMESTAMP, $error, $accept_from, $bytes);
