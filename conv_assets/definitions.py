@@ -37,4 +37,6 @@ defs = dg.Definitions(
     schedules=[daily_schedule, models_schedule],
     sensors=[landing_sensor, daily_chain_sensor, automation_sensor],
     resources=build_resources(),
+    # Runs launched for single assets (the analyst copy, the UI) also run in one process.
+    executor=dg.in_process_executor,
 )

@@ -1,4 +1,7 @@
-"""Jobs the schedules and sensors launch."""
+"""Jobs the schedules and sensors launch.
+
+Each runs its steps in one process (`in_process_executor`): the steps share one DuckDB writer
+anyway (pool `warehouse`), and a process per step would cost seconds of start-up each."""
 
 import dagster as dg
 
@@ -30,10 +33,15 @@ GLOBAL_MODELS = [
 ]
 
 # Landed files (landing sensor) and yesterday (daily schedule) -> raw and clean events.
-ingest_job = dg.define_asset_job("ingest_job", selection=dg.AssetSelection.assets(RAW, *CLEAN))
+ingest_job = dg.define_asset_job(
+    "ingest_job", selection=dg.AssetSelection.assets(RAW, *CLEAN), executor_def=dg.in_process_executor
+)
 # Launched by daily_chain_sensor after any run that rebuilt clean events, for those days +-1.
 daily_analytics_job = dg.define_asset_job(
-    "daily_analytics_job", selection=dg.AssetSelection.assets(*DAILY_ANALYTICS)
+    "daily_analytics_job", selection=dg.AssetSelection.assets(*DAILY_ANALYTICS),
+    executor_def=dg.in_process_executor,
 )
 # Whole-history tables and models, retrained on their own schedule.
-models_job = dg.define_asset_job("models_job", selection=dg.AssetSelection.assets(*GLOBAL_MODELS))
+models_job = dg.define_asset_job(
+    "models_job", selection=dg.AssetSelection.assets(*GLOBAL_MODELS), executor_def=dg.in_process_executor
+)

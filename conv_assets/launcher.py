@@ -19,15 +19,15 @@ from dagster._core.storage.dagster_run import DagsterRun
 
 
 def run_pid(instance, run_id: str) -> int | None:
-    """The pid of the run's process, from the engine event it logged when it started."""
-    pid = None
+    """The pid of the run's process: the first engine event of the run that carries a pid
+    ("Started process for run (pid: N)", logged by the code server that spawned it)."""
     for record in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
         event = record.dagster_event
-        if event is None or not (record.user_message or "").startswith("Started process for run"):
-            continue
-        value = event.engine_event_data.metadata.get("pid")
-        pid = getattr(value, "value", value)
-    return int(pid) if pid is not None else None
+        data = event.engine_event_data if event is not None else None
+        value = data.metadata.get("pid") if data is not None else None
+        if value is not None:
+            return int(getattr(value, "value", value))
+    return None
 
 
 def process_alive(pid: int) -> bool:

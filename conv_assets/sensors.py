@@ -24,7 +24,6 @@ from conv_assets.sources import (
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
-PARTITION = "dagster/partition"
 
 
 def _seconds(name: str, default: int) -> int:
@@ -150,16 +149,6 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: Landing) -> dg.
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
-def run_days(tags: dict[str, str]) -> tuple[date, date] | None:
-    """The partition days a run covered, from its tags (one partition or a range)."""
-    if RANGE_START in tags and RANGE_END in tags:
-        return date.fromisoformat(tags[RANGE_START]), date.fromisoformat(tags[RANGE_END])
-    if PARTITION in tags:
-        day = date.fromisoformat(tags[PARTITION])
-        return day, day
-    return None
-
-
 def chain_range(first: date, last: date) -> tuple[str, str]:
     """Days whose sessions, funnel and sales depend on clean events of [first, last]: one day
     more on each side (sessions cross midnight), within the existing partitions."""
@@ -180,11 +169,18 @@ def chain_range(first: date, last: date) -> tuple[str, str]:
 )
 def daily_chain_sensor(context: dg.RunStatusSensorContext):
     run = context.dagster_run
-    if CLEAN[0] not in (run.asset_selection or set()):
+    # What the run actually materialized, whatever launched it (sensor, schedule, backfill, UI).
+    records = context.instance.get_records_for_run(
+        run_id=run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=100_000
+    ).records
+    rebuilt = sorted(
+        {r.event_log_entry.dagster_event.partition for r in records
+         if r.event_log_entry.dagster_event.asset_key == CLEAN[0]
+         and r.event_log_entry.dagster_event.partition}
+    )
+    if not rebuilt:
         return dg.SkipReason(f"run {run.run_id} did not rebuild clean events")
-    days = run_days(run.tags)
-    if days is None:
-        return dg.SkipReason(f"run {run.run_id} has no partition")
+    days = date.fromisoformat(rebuilt[0]), date.fromisoformat(rebuilt[-1])
     start, end = chain_range(*days)
     context.log.info(f"run {run.run_id} rebuilt clean events {days[0]}..{days[1]}: "
                      f"daily analytics for {start}..{end}")

@@ -75,3 +75,57 @@ def test_usage_errors_exit_non_zero(argv):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2
+
+
+def test_only_empty_files(env, capsys):
+    (env.landing / "zero.csv").write_text("")
+    (env.landing / "header.csv").write_text(CANONICAL_HEADER + "\n")
+    assert main(["run"]) == 2
+    assert "no data rows in any of the 2 landed files" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_permission_denied_file_and_directory(tmp_path):
+    """Run as an unprivileged user (root reads everything), as a shop's service account would."""
+    import os
+    import shutil
+    import stat
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    root = Path(tempfile.mkdtemp(prefix="conv-perm-"))
+    try:
+        root.chmod(0o777)
+        landing = root / "landing"
+        landing.mkdir()
+        landing.chmod(0o755)
+        ok = write_csv(landing / "a.csv", CANONICAL_HEADER, ["e1,2024-05-06T10:00:00Z,view,u1,,p1,,,,,"])
+        ok.chmod(0o644)
+        locked = write_csv(landing / "b.csv", CANONICAL_HEADER, ["e2,2024-05-06T10:00:00Z,view,u1,,p1,,,,,"])
+        locked.chmod(0)
+        cli = [str(Path(sys.executable).parent / "conv-assets"), "run", "--landing", str(landing),
+               "--warehouse", str(root / "wh.duckdb")]
+        if os.geteuid() == 0:
+            cli = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cli]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CONV_", "DAGSTER_"))}
+        env["HOME"] = str(root)
+
+        def run() -> subprocess.CompletedProcess:
+            return subprocess.run(cli, env=env, capture_output=True, text=True, timeout=300, cwd=root)
+
+        done = run()
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"conv-assets: error: cannot read {locked} in the landing directory: permission denied"]
+        locked.unlink()
+        sub = landing / "2024"
+        sub.mkdir()
+        sub.chmod(0)
+        done = run()
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"conv-assets: error: cannot read {sub} in the landing directory: permission denied"]
+        sub.chmod(stat.S_IRWXU)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

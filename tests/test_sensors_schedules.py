@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime
+from datetime import date, datetime
 
 import dagster as dg
 
@@ -92,6 +92,7 @@ def test_daily_schedule_requests_yesterday():
     request = daily_schedule(ctx)
     assert request.partition_key == "2024-05-06"
     assert request.run_key == "daily-2024-05-06"
+    assert daily_schedule.job_name == "ingest_job"
 
 
 def test_sensor_run_materializes_the_files_days(env):
@@ -108,3 +109,60 @@ def test_sensor_run_materializes_the_files_days(env):
     assert result.success
     assert env.query("SELECT event_date::VARCHAR, count(*) FROM clean.events GROUP BY 1 ORDER BY 1") == [
         ("2024-05-06", 1), ("2024-05-07", 1)]
+
+
+def test_empty_export_never_blocks_the_tick(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "zero.csv").write_text("")
+    (landing / "header_only.csv").write_text(CANONICAL_HEADER + "\n")
+    write_csv(landing / "a.csv", CANONICAL_HEADER, [ROW.format(id=1, day="2024-05-06")])
+    requests, cursor = settle(landing, None)
+    assert ranges(requests) == [("2024-05-06", "2024-05-06")]
+    files = json.loads(cursor)["files"]
+    assert files["zero.csv"]["days"] == [] and files["header_only.csv"]["days"] == []
+
+
+def test_a_file_that_cannot_be_read_is_a_logged_skip(tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    write_csv(landing / "locked.csv", CANONICAL_HEADER, [ROW.format(id=1, day="2024-05-06")])
+    write_csv(landing / "ok.csv", CANONICAL_HEADER, [ROW.format(id=2, day="2024-05-07")])
+    import conv_assets.sensors as sensors
+
+    real = sensors.sha256_file
+
+    def denied(path):
+        if path.name == "locked.csv":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(sensors, "sha256_file", denied)
+    requests, cursor = settle(landing, None)
+    assert ranges(requests) == [("2024-05-07", "2024-05-07")]
+    # Readable again: loaded at the next tick.
+    monkeypatch.setattr(sensors, "sha256_file", real)
+    requests, _ = tick(landing, cursor)
+    assert ranges(requests) == [("2024-05-06", "2024-05-06")]
+
+
+def test_a_broken_mapping_is_a_skip_not_a_raised_tick(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    write_csv(landing / "a.csv", CANONICAL_HEADER, [ROW.format(id=1, day="2024-05-06")])
+    resources = {"landing": Landing(directory=str(landing), mapping=str(tmp_path / "nope.yaml"))}
+    cursor = None
+    for _ in range(2):
+        result = landing_sensor(dg.build_sensor_context(cursor=cursor, resources=resources))
+        cursor = result.cursor
+    assert not result.run_requests
+    assert "cannot read mapping file" in result.skip_reason.skip_message
+
+
+def test_chain_covers_the_neighbouring_days_within_the_partitions():
+    from conv_assets.partitions import daily_partitions
+    from conv_assets.sensors import chain_range
+
+    assert chain_range(date(2024, 5, 6), date(2024, 5, 8)) == ("2024-05-05", "2024-05-09")
+    last = date.fromisoformat(daily_partitions.get_last_partition_key())
+    assert chain_range(last, last)[1] == last.isoformat()
