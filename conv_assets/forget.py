@@ -28,6 +28,7 @@ def delete_users(warehouse: str, raw_ids: list[str]) -> dict[str, int]:
     try:
         con.execute("BEGIN TRANSACTION")
         run_sql(con, "ops/insert_erasures", user_hashes=[erasure_hash(u) for u in stored])
+        run_sql(con, "ops/subtract_erased_file_days", ids=stored)
         tables = run_sql(con, "ops/select_user_tables").fetchall()
         deleted = {}
         for schema, table in tables:

@@ -19,7 +19,7 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # comments. A change to an existing table is also a migration in sql/migrations/ (below).
 DDL = [
     "ops/create_schema_version",
-    "raw/create_events", "ops/create_ingested_files", "ops/create_erasures", "clean/create_events",
+    "raw/create_events", "ops/create_ingested_files", "ops/create_ingested_file_days", "ops/create_erasures", "clean/create_events",
     "clean/create_quarantine", "analytics/create_sessions", "analytics/create_daily_funnel",
     "analytics/create_product_conversion", "analytics/create_customer_value",
     "analytics/create_cohort_retention", "analytics/create_daily_sales",

@@ -274,8 +274,7 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
 
         # The daily schedule's tick: yesterday's raw and clean events, then the chain sensor
         # rebuilds that day's analytics (+-1 day) in the running daemon.
-        from conv_assets.definitions import ASSETS, build_resources
-        from conv_assets.jobs import ingest_job, models_job
+        from conv_assets.jobs import models_job
         from conv_assets.schedules import daily_schedule, models_schedule
 
         tick_time = datetime.combine(days[5] + timedelta(days=1), datetime.min.time()).replace(hour=1)
@@ -283,12 +282,20 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
                                                            scheduled_execution_time=tick_time))
         assert request.partition_key == days[5].isoformat()
         assert models_schedule.job_name == models_job.name
-        for var in ("CONV_WAREHOUSE", "CONV_LANDING_DIR", "CONV_START_DATE"):
-            monkeypatch.setenv(var, dep.env[var])
-        defs = dg.Definitions(assets=ASSETS, jobs=[ingest_job], resources=build_resources())
-        nightly = defs.resolve_job_def("ingest_job").execute_in_process(
-            instance=instance, partition_key=request.partition_key, tags=request.tags)
-        assert nightly.success
+        # Submitted to the instance as the schedule would (the daemon's queue launches it).
+        tags = {**request.tags, "dagster/partition": request.partition_key, "conv/test": "nightly"}
+        launch = subprocess.run(
+            [str(Path(sys.executable).parent / "dagster"), "job", "launch", "-w", "workspace.yaml",
+             "-j", daily_schedule.job_name, "--tags", json.dumps(tags)],
+            cwd=ROOT, env=dep.env, capture_output=True, text=True, timeout=300)
+        assert launch.returncode == 0, launch.stderr[-2000:]
+        deadline = time.monotonic() + WAIT_SECONDS
+        while True:
+            [nightly] = instance.get_runs(dg.RunsFilter(tags={"conv/test": "nightly"}))
+            if nightly.status == dg.DagsterRunStatus.SUCCESS:
+                break
+            assert time.monotonic() < deadline, f"the nightly run did not finish: {nightly.status}"
+            time.sleep(2)
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             chained = instance.get_runs(dg.RunsFilter(tags={"conv/after_run": nightly.run_id}))

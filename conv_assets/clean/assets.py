@@ -43,11 +43,12 @@ _COMMON = {
     check_specs=[
         dg.AssetCheckSpec(
             "rows_accounted_for", asset=EVENTS, blocking=True,
-            description="For every day, raw rows = clean rows + quarantined rows.",
+            description="For every day, the rows counted when the landed files were read "
+            "(ops.ingested_file_days) = clean rows + quarantined rows.",
         ),
         dg.AssetCheckSpec(
             "unique_event_ids", asset=EVENTS, blocking=True,
-            description="No event id appears twice in clean.events.",
+            description="No event id of the rebuilt days appears twice in the whole of clean.events.",
         ),
         dg.AssetCheckSpec(
             "no_rejected_files", asset=QUARANTINE, blocking=True,

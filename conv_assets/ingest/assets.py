@@ -107,6 +107,7 @@ def raw_events(
             if prev_sha != sha:
                 accept_from = watermark - timedelta(days=lookback) if watermark else None
             n_rows, lo, hi, file_errors = 0, None, None, []
+            day_counts: list[pl.DataFrame] = []
             # Block by block, so a file larger than memory loads with bounded memory.
             for frame, error in iter_landed(mapping, path, rel, first_day, last_day):
                 # Users who asked to be forgotten never come back, whatever is reloaded.
@@ -119,6 +120,8 @@ def raw_events(
                 if error and error not in file_errors:
                     file_errors.append(error)
                     context.log.warning(f"{rel}: {error}; its rows go to quarantine")
+                # Counted here, as read, independently of the insert into raw.events below.
+                day_counts.append(frame.group_by("event_date").agg(pl.len().alias("rows")))
                 con.register("incoming", frame)
                 run_sql(con, "raw/insert_events", start=start, end=end)
                 con.unregister("incoming")
@@ -131,6 +134,11 @@ def raw_events(
                     context.log.info(f"{rel}: {n_rows:,} rows read")
             error = "; ".join(file_errors) or None
             errors += [f"{rel}: {e}" for e in file_errors]
+            counts = (pl.concat(day_counts).group_by("event_date").agg(pl.col("rows").sum())
+                      if day_counts else pl.DataFrame(schema={"event_date": pl.Date, "rows": pl.UInt32}))
+            con.register("day_counts", counts)
+            run_sql(con, "ops/replace_ingested_file_days", path=rel, sha256=sha)
+            con.unregister("day_counts")
             if n_rows == 0:
                 context.log.info(f"{rel}: empty (no data rows), recorded as empty")
             run_sql(
@@ -147,6 +155,8 @@ def raw_events(
                 duplicate_of=original, rows=None, min_event_date=None, max_event_date=None,
                 error=None, accept_from=None, bytes=(root / rel).stat().st_size,
             )
+        run_sql(con, "ops/delete_gone_file_days", start=start, end=end,
+                present=[p.relative_to(root).as_posix() for p in files])
         pause_point("raw.events")
         con.execute("COMMIT")
         rows = run_sql(con, "raw/count_events", start=start, end=end).fetchall()[0][0]

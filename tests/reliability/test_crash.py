@@ -62,16 +62,24 @@ def test_sigkill_mid_rebuild_leaves_old_or_new_and_rerun_matches(tmp_path):
     target = landing / f"events_{day.isoformat()}.csv"
     generate(tmp_path / "v2", days=1, users=400, events_per_day=60_000, seed=10, start=day)
     os.replace(tmp_path / "v2" / target.name, target)
+    # The run pauses inside raw.events' write transaction (after the delete and the inserts,
+    # before COMMIT) and is killed exactly there.
+    pause = tmp_path / "pause"
+    pause.write_text("x")
     cli = str(Path(sys.executable).parent / "conv-assets")
-    proc = subprocess.Popen([cli, "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    for line in proc.stdout:  # wait until raw.events is rewriting the days
-        if "landed files in" in line:
-            break
-    time.sleep(0.5)
+    proc = subprocess.Popen([cli, "run"], env={**env, "CONV_TEST_PAUSE_FILE": str(pause)},
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    reached = Path(f"{pause}.reached")
+    deadline = time.monotonic() + 300
+    while not reached.exists():
+        assert proc.poll() is None, "the run ended before reaching the pause point"
+        assert time.monotonic() < deadline, "the run never reached the pause point"
+        time.sleep(0.1)
+    assert reached.read_text() == "raw.events"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
+    pause.unlink()
 
     # Reference: the final landing directory loaded by an uninterrupted run.
     ref = {**env, "CONV_WAREHOUSE": str(tmp_path / "ref.duckdb")}
@@ -79,9 +87,8 @@ def test_sigkill_mid_rebuild_leaves_old_or_new_and_rerun_matches(tmp_path):
     new = day_state(tmp_path / "ref.duckdb", day)
     assert new != old
 
-    after_kill = day_state(tmp_path / "wh.duckdb", day)  # reopens; the day is whole
-    assert after_kill[0] in (old[0], new[0])
-    assert after_kill[1] in (old[1], new[1])
+    # Killed before COMMIT: raw and clean of the day are both exactly the old version.
+    assert day_state(tmp_path / "wh.duckdb", day) == old
 
     run_cli(env, tmp_path)
     assert checksums(tmp_path / "wh.duckdb") == checksums(tmp_path / "ref.duckdb")
