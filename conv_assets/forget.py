@@ -45,6 +45,14 @@ def delete_users(warehouse: str, raw_ids: list[str]) -> dict[str, int]:
     return deleted
 
 
+def path_literal(path: Path) -> str:
+    """A file path as an SQL string literal ('' doubles a quote; NUL cannot be in a path)."""
+    text = str(path)
+    if "\x00" in text:
+        raise ValueError("a path cannot contain NUL")
+    return "'" + text.replace("'", "''") + "'"
+
+
 def compact(warehouse: str) -> None:
     """Rewrite the warehouse into a fresh file and swap it in, so deleted rows are physically
     gone (DuckDB reuses freed blocks but does not scrub them)."""
@@ -53,9 +61,11 @@ def compact(warehouse: str) -> None:
     tmp.unlink(missing_ok=True)
     con = duckdb.connect()
     try:
-        con.execute("ATTACH $p AS src", {"p": str(path)})
+        # DuckDB 1.5 takes no parameter in ATTACH: the path (our own setting, not data) is
+        # written as a quoted SQL string literal.
+        con.execute(f"ATTACH {path_literal(path)} AS src")
         con.execute("CHECKPOINT src")
-        con.execute("ATTACH $p AS fresh", {"p": str(tmp)})
+        con.execute(f"ATTACH {path_literal(tmp)} AS fresh")
         con.execute("COPY FROM DATABASE src TO fresh")
         con.execute("DETACH fresh")
         os.replace(tmp, path)

@@ -26,8 +26,14 @@ def column_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema:
     )
 
 
+# Columns that identify a person (or their session or order). They never go into metadata:
+# Dagster's event log lies outside the warehouse, where `conv-assets forget` cannot reach.
+PERSONAL_COLUMNS = ("user_id", "session_id", "order_id", "order_ids")
+
+
 def markdown_table(df: pl.DataFrame, max_rows: int = 10) -> str:
-    """A small markdown table (no extra dependency for `to_markdown`)."""
+    """A small markdown table (no extra dependency for `to_markdown`), without personal columns."""
+    df = df.drop([c for c in PERSONAL_COLUMNS if c in df.columns])
     if df.is_empty():
         return "_no rows_"
     head = df.head(max_rows)

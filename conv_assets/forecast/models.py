@@ -182,7 +182,8 @@ class SeriesResult:
 def choose_and_forecast(
     y: np.ndarray, first_day: date, h: int = 14, windows: int = 4, models: tuple = MODELS
 ) -> SeriesResult:
-    """Backtest every candidate, choose the lowest pooled MAE, refit it on all data and forecast.
+    """Backtest every candidate over rolling origins, choose the lowest MAE on every window but
+    the latest (held out to judge the choice), refit it on all data and forecast.
 
     Short, constant or all-zero series fall back to a simple model without raising.
     """
@@ -197,11 +198,12 @@ def choose_and_forecast(
         model = "seasonal_naive" if len(y) >= 14 else "fallback_mean"
         return SeriesResult(model, f"too short to backtest ({len(y)} days)", [],
                             forecast(y, first_day, model, h))
+    origins = backtest_origins(len(y), h, k)
     rows = []
     for model in models:
         preds, actuals, scales = [], [], []
         try:
-            for origin in backtest_origins(len(y), h, k):
+            for origin in origins:
                 train = y[:origin]
                 preds.append(forecast(train, first_day, model, h).mean)
                 actuals.append(y[origin:origin + h])
@@ -212,10 +214,14 @@ def choose_and_forecast(
         per_window = [errors(a, p, t) for a, p, t in zip(actuals, preds, scales, strict=True)]
         pooled = errors(np.concatenate(actuals), np.concatenate(preds), scales[-1])
         pooled["mase"] = float(np.nanmean([w["mase"] for w in per_window]))
-        rows.append({"model": model, "windows": k,
-                     "first_origin": backtest_origins(len(y), h, k)[0], **pooled})
-    scored = [r for r in rows if "mae" in r and not math.isnan(r["mae"])]
-    best = min(scored, key=lambda r: (r["mae"], MODELS.index(r["model"])))["model"]
+        # With two windows or more, the latest is held out: the choice is made on the others,
+        # and the holdout judges the choice honestly.
+        select = per_window[:-1] if k >= 2 else per_window
+        rows.append({"model": model, "windows": k, "first_origin": origins[0], **pooled,
+                     "selection_mae": float(np.mean([w["mae"] for w in select])),
+                     "holdout_mae": per_window[-1]["mae"] if k >= 2 else None})
+    scored = [r for r in rows if "mae" in r and not math.isnan(r["selection_mae"])]
+    best = min(scored, key=lambda r: (r["selection_mae"], MODELS.index(r["model"])))["model"]
     try:
         fc = forecast(y, first_day, best, h)
         reason = "lowest backtest MAE"

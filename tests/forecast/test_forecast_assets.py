@@ -54,3 +54,62 @@ def test_uci_total_revenue_beats_seasonal_naive(uci):
     assert uci.scalar("SELECT max(upper_95) FROM ml.sales_forecasts WHERE dayofweek(forecast_date) = 6") == 0
     assert uci.scalar("SELECT count(*) FILTER (shop_closed) FROM analytics.daily_sales WHERE series = 'total' "
                       "AND event_date BETWEEN '2010-12-01' AND '2011-12-08'") == 69
+
+
+def _falling_sales(env) -> None:
+    """Six weeks of sales falling to nothing: an unclipped trend forecast goes below zero."""
+    from datetime import timedelta
+
+    rows = []
+    for i in range(42):
+        day = date(2024, 3, 1) + timedelta(days=i)
+        for j in range(max(1, 42 - i)):
+            rows.append(f"e{i}-{j},{day}T10:{j % 60:02d}:00Z,purchase,u{j},,p1,,,{50 - i},1,o{i}-{j}")
+    write_csv(env.landing / "falling.csv", CANONICAL_HEADER, rows)
+
+
+def _forecast_run():
+    import dagster as dg
+
+    from conv_assets.definitions import ASSETS, build_resources
+
+    sel = dg.AssetSelection.from_string(
+        "key:ml/sales_forecasts or key:analytics/daily_sales or key:raw/events or key:clean/events")
+    return dg.materialize(ASSETS, resources=build_resources(), raise_on_error=False,
+                          selection=sel.required_multi_asset_neighbors(),
+                          tags={"dagster/asset_partition_range_start": "2024-03-01",
+                                "dagster/asset_partition_range_end": "2024-04-11"})
+
+
+def test_forecasts_check_passes_on_real_output_and_fails_on_a_negative_forecast(env, monkeypatch):
+    _falling_sales(env)
+    env.set(CONV_FORECAST_WORKERS="1")  # fits in this process, where the defect is patched in
+    good = _forecast_run()
+    [ev] = [e for e in good.get_asset_check_evaluations() if e.check_name == "forecasts_non_negative"]
+    assert good.success and ev.passed
+    # The defect: forecasts no longer clipped at zero.
+    from conv_assets.forecast import models
+
+    monkeypatch.setattr(models.Forecast, "clipped", lambda self: self)
+    bad = _forecast_run()
+    [ev] = [e for e in bad.get_asset_check_evaluations() if e.check_name == "forecasts_non_negative"]
+    assert not ev.passed and ev.metadata["negative_rows"].value > 0
+    assert not bad.success  # blocking
+
+
+def test_forecasts_check_catches_bounds_out_of_order(env):
+    import duckdb
+
+    from conv_assets.resources import open_warehouse, sql_frame
+
+    con = open_warehouse(str(env.warehouse))
+    con.execute("INSERT INTO ml.sales_forecasts (series, measure, forecast_date, horizon, model, "
+                "forecast, lower_80, upper_80, lower_95, upper_95, history_end) VALUES "
+                "('total', 'units', DATE '2024-05-01', 1, 'ets', 5, 4, 6, 3, 7, DATE '2024-04-30'), "
+                "('total', 'revenue', DATE '2024-05-01', 1, 'ets', 5, 6, 4, 3, 7, DATE '2024-04-30'), "
+                "('other', 'units', DATE '2024-05-01', 1, 'ets', 'nan', 1, 2, 0, 3, DATE '2024-04-30')")
+    bad = sql_frame(con, "ml/check_forecasts_non_negative")
+    con.close()
+    assert sorted(zip(bad["series"], bad["measure"], strict=True)) == [
+        ("other", "units"), ("total", "revenue")]
+    assert duckdb.__version__ == "1.5.5"

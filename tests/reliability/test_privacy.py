@@ -118,3 +118,38 @@ def test_warehouse_reopens_after_forget_compaction(env):
     assert con.execute("SELECT comment FROM duckdb_columns() WHERE schema_name = 'clean' "
                        "AND table_name = 'events' AND column_name = 'user_id'").fetchall()[0][0]
     con.close()
+
+
+def test_forget_leaves_the_id_in_no_file_dagster_or_the_pipeline_wrote(env, tmp_path, capsys):
+    """With DAGSTER_HOME set, as the README recommends: run, forget, then search every file under
+    DAGSTER_HOME, the warehouse directory (analyst copy, models) for the raw id's bytes."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env.set(DAGSTER_HOME=str(home))
+    write_csv(env.landing / "a.csv", CANONICAL_HEADER, EVENTS)
+    env.run()
+    bob = b"bob.jones@example.com"
+    outputs = [home, env.warehouse.parent]
+
+    def files_with_id() -> list[str]:
+        found = []
+        for root in outputs:
+            for p in root.rglob("*"):
+                if p.is_file() and env.landing not in p.parents and bob in p.read_bytes():
+                    found.append(str(p.relative_to(tmp_path)))
+        return sorted(found)
+
+    def in_model_ids() -> bool:
+        # Parquet compresses its pages, so the id map is read rather than searched.
+        import polars as pl
+
+        ids = pl.read_parquet(env.warehouse.parent / "models" / "als_ids.parquet")
+        return bob.decode() in ids.select(pl.col(pl.String)).unpivot()["value"].to_list()
+
+    # Before: the id is in the warehouse, the analyst copy and the model's id map.
+    assert files_with_id() == ["analyst.duckdb", "wh.duckdb"]
+    assert in_model_ids()
+    assert main(["forget", bob.decode()]) == 0
+    capsys.readouterr()
+    assert files_with_id() == []
+    assert not in_model_ids()
