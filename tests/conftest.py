@@ -62,11 +62,15 @@ def _built(tmp_path_factory, landing: Path, source: str):
 
     def run_once() -> Env:
         # The environment is set only while running, so fixtures built earlier don't leak into
-        # other tests.
+        # other tests. Runs are recorded in a DAGSTER_HOME of their own, so tests can read what
+        # the assets published (their metadata), as a person would in the UI.
         with pytest.MonkeyPatch.context() as mp:
             e = Env(root, mp)
-            e.set(CONV_LANDING_DIR=str(landing), CONV_SOURCE=source)
+            home = root / "dagster_home"
+            home.mkdir(exist_ok=True)
+            e.set(CONV_LANDING_DIR=str(landing), CONV_SOURCE=source, DAGSTER_HOME=str(home))
             e.run()
+        e.home = home
         e.rerun = run_once
         return e
 
@@ -86,6 +90,18 @@ def taobao(tmp_path_factory):
 @pytest.fixture(scope="session")
 def rees46(tmp_path_factory):
     yield from _built(tmp_path_factory, SHARED / "rees46", "rees46")
+
+
+def published(env: Env, key: str) -> dict:
+    """The metadata of an asset's latest materialization in the run history, as plain values."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(env.home)))
+    event = instance.get_latest_materialization_event(dg.AssetKey(key.split("/")))
+    assert event is not None, f"{key} was never materialized"
+    meta = event.asset_materialization.metadata
+    return {k: getattr(v, "value", v) for k, v in meta.items()}
 
 
 def materialize_days(first: str, last: str | None = None, partitioned_only: bool = False):

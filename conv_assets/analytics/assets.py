@@ -69,7 +69,10 @@ def sessions(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
 
 @dg.asset(
     key=["analytics", "daily_funnel"],
-    deps=[SESSIONS, dg.AssetDep(CLEAN_EVENTS, partition_mapping=AROUND_THE_DAY)],
+    # The flagged users it leaves out with CONV_EXCLUDE_SUSPICIOUS: as last computed (the models
+    # job), and in a full run computed first.
+    deps=[SESSIONS, dg.AssetDep(CLEAN_EVENTS, partition_mapping=AROUND_THE_DAY),
+          dg.AssetKey(["analytics", "suspicious_activity"])],
     kinds={"duckdb", "matplotlib"},
     check_specs=[
         dg.AssetCheckSpec(

@@ -84,7 +84,9 @@ def index_pairs(pairs: pl.DataFrame, users: pl.DataFrame, items: pl.DataFrame, s
     return csr(joined.with_columns(pl.lit(1.0).alias("weight")), *shape)
 
 
-@dg.asset(key=INTERACTIONS, deps=[CLEAN], kinds={"duckdb", "scipy"}, pool="warehouse", **_COMMON)
+# Depends on suspicious_activity: with CONV_EXCLUDE_SUSPICIOUS, flagged users are left out.
+@dg.asset(key=INTERACTIONS, deps=[CLEAN, dg.AssetKey(["analytics", "suspicious_activity"])],
+          kinds={"duckdb", "scipy"}, pool="warehouse", **_COMMON)
 def interactions(warehouse: Warehouse) -> dg.MaterializeResult:
     """User x product confidence weights over the CONV_RECS_WINDOW_DAYS (default 365) days before
     the cutoff: each (event type, order or session) touch weighs CONV_RECS_WEIGHTS (default

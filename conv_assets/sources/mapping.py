@@ -229,7 +229,9 @@ def _byte_blocks(path: Path, size: int, record_aware: bool) -> Iterator[bytes]:
         while True:
             data = _read_full(stream, size)
             buf = carry + data
-            if not data:
+            if len(data) < size:
+                # End of file: the rest goes whole, so a truncated last line stays with the
+                # records before it (the CSV reader pads it, and it is quarantined).
                 if buf:
                     yield buf
                 return

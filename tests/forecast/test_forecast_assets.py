@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from tests.conftest import CANONICAL_HEADER, write_csv
 
 
@@ -44,12 +46,16 @@ def test_daily_sales_fills_days_without_sales(env):
 
 
 def test_uci_total_revenue_beats_seasonal_naive(uci):
-    model, ratio, windows, end = uci.query(
-        "SELECT model, mae_vs_seasonal_naive, windows, history_end FROM ml.forecast_backtest "
-        "WHERE series = 'total' AND measure = 'revenue' AND chosen")[0]
+    model, ratio, holdout, windows, end = uci.query(
+        "SELECT model, mae_vs_seasonal_naive, holdout_mae_vs_seasonal_naive, windows, history_end "
+        "FROM ml.forecast_backtest WHERE series = 'total' AND measure = 'revenue' AND chosen")[0]
     assert windows == 4
     assert end == date(2011, 12, 8)   # the last day in the data (12-09) may be partial
-    assert ratio <= 0.95, (model, ratio)
+    # As stated in the README; statsmodels' fits are deterministic on fixed data, 0.001 covers
+    # optimizer noise across BLAS builds.
+    assert model == "ets_damped"
+    assert ratio == pytest.approx(0.715, abs=0.001)
+    assert holdout == pytest.approx(0.961, abs=0.001)
     # Saturdays are closed: forecast zero.
     assert uci.scalar("SELECT max(upper_95) FROM ml.sales_forecasts WHERE dayofweek(forecast_date) = 6") == 0
     assert uci.scalar("SELECT count(*) FILTER (shop_closed) FROM analytics.daily_sales WHERE series = 'total' "

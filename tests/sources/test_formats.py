@@ -80,3 +80,13 @@ def test_empty_exports_are_recorded_and_never_block_other_files(env, content):
     assert env.query("SELECT path, status, rows FROM ops.ingested_files ORDER BY path") == [
         ("a.csv", "loaded", 1), ("empty.csv", "empty", 0)]
     assert env.scalar("SELECT count(*) FROM clean.events") == 1
+
+
+def test_a_truncated_last_line_stays_in_the_last_block(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(TEXT + "e999,2024-05-06T10:00")  # cut off mid-row, no newline
+    for size in (2048, 1 << 20):
+        blocks = list(iter_tables(CANON, path, size=size))
+        assert sum(b.height for b in blocks) == 401
+    frame, error = read_landed(CANON, path, "t.csv", FIRST, LAST)
+    assert error is None and frame.height == 401

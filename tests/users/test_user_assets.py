@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import pytest
 
 from conv_assets.resources import sql_frame
-from conv_assets.users.models import train_propensity
-from tests.conftest import CANONICAL_HEADER, write_csv
+from tests.conftest import CANONICAL_HEADER, published, write_csv
 
 
 def test_events_after_the_cutoff_change_nothing(env):
@@ -45,16 +45,14 @@ def test_uci_segments_and_propensity(uci):
     sizes = dict(uci.query("SELECT segment, users FROM analytics.segment_summary"))
     assert "champions" in sizes and "hibernating" in sizes
     assert sum(sizes.values()) == uci.scalar("SELECT count(*) FROM analytics.user_features")
-    con = duckdb.connect(str(uci.warehouse), read_only=True)
-    first, last = sql_frame(con, "analytics/select_day_range").row(0)
-    res = train_propensity(
-        lambda c: sql_frame(con, "analytics/select_user_features", cutoff=c, exclude_suspicious=False),
-        lambda c: set(sql_frame(con, "analytics/select_purchase_labels", cutoff=c,
-                                horizon_days=7)["user_id"]),
-        first, last)
-    con.close()
-    assert res.model == "gradient_boosting"
-    assert res.metrics["roc_auc"] > res.metrics["roc_auc_recency_baseline"]
+    # What the asset published (README: AUC 0.762 vs 0.686 for recency; top decile 0.383 vs
+    # 0.204). The model is seeded and the data fixed, so only float noise is tolerated.
+    meta = published(uci, "analytics/purchase_propensity")
+    assert meta["model"] == "gradient_boosting"
+    assert meta["roc_auc"] == pytest.approx(0.762, abs=0.0005)
+    assert meta["roc_auc_recency_baseline"] == pytest.approx(0.686, abs=0.0005)
+    assert sizes == {"champions": 710, "at risk": 1166, "hibernating": 1588, "new": 817,
+                     "prospects": 25}
     assert uci.scalar("SELECT count(*) FROM analytics.purchase_propensity") == uci.scalar(
         "SELECT count(*) FROM analytics.user_features")
     # The 74,215-unit order of 2011-01-18 is flagged (the 80,995 one is on the last, partial day).
@@ -69,7 +67,7 @@ def test_taobao_features_and_abandoned_cart_audience(taobao):
         "SELECT count(*) FILTER (event_type = 'view'), count(*) FILTER (event_type = 'cart') "
         "FROM clean.events WHERE event_date < $c", {"c": cutoff})[0]
     n = taobao.scalar("SELECT count(*) FROM analytics.campaign_audiences WHERE audience = 'abandoned_cart'")
-    assert n > 0
+    assert n == 408  # as stated in the README
     # Each listed user really abandoned a cart in the 7 days before the cutoff.
     assert taobao.scalar("""
         SELECT count(*) FROM analytics.campaign_audiences a

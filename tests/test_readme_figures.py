@@ -1,0 +1,54 @@
+"""Every figure in the README's "Results on real data" that no other test pins, asserted on the
+same data. A change that moves one fails here until the README says the new value.
+
+Counts are exact. Model figures are as printed in the README (rounded there to 3-4 places): the
+models are seeded and fitted on fixed data, so the tolerance is half a unit of the last printed
+digit, which only float summation order can move."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import published
+
+
+def test_uci_forecast_table(uci):
+    rows = {m: (mae, mase, ratio) for m, mae, mase, ratio in uci.query(
+        "SELECT model, mae, mase, mae_vs_seasonal_naive FROM ml.forecast_backtest "
+        "WHERE series = 'total' AND measure = 'revenue'")}
+    readme = {"ets_damped": (7724.7, 0.800, 0.715), "ets": (8010.1, 0.829, 0.741),
+              "sarimax": (8495.2, 0.879, 0.786), "seasonal_naive": (10809.4, 1.119, 1.000)}
+    for model, (mae, mase, ratio) in readme.items():
+        assert rows[model][0] == pytest.approx(mae, abs=0.05), model
+        assert rows[model][1] == pytest.approx(mase, abs=0.0005), model
+        assert rows[model][2] == pytest.approx(ratio, abs=0.0005), model
+    units = uci.query("SELECT model, mae_vs_seasonal_naive FROM ml.forecast_backtest "
+                      "WHERE series = 'total' AND measure = 'units' AND chosen")
+    assert units[0][0] == "ets" and units[0][1] == pytest.approx(0.734, abs=0.0005)
+
+
+def test_uci_user_intelligence(uci):
+    meta = published(uci, "analytics/purchase_propensity")
+    assert meta["test_users"] == 8_603
+    assert meta["test_base_rate"] == pytest.approx(0.106, abs=0.0005)
+    assert meta["top_decile_precision"] == pytest.approx(0.383, abs=0.0005)
+    assert meta["top_decile_precision_recency_baseline"] == pytest.approx(0.204, abs=0.0005)
+    assert uci.query("SELECT count(*) FILTER (flagged), count(*) FROM analytics.suspicious_activity "
+                     "WHERE level = 'user'") == [(78, 4_371)]
+    assert dict(uci.query("SELECT audience, count(*) FROM analytics.campaign_audiences "
+                          "GROUP BY 1")) == {"high_value_at_risk": 63, "second_order_due": 377}
+    assert uci.query("SELECT users FROM analytics.segment_summary WHERE segment = 'champions'") == [(710,)]
+
+
+def test_uci_recommendation_table(uci):
+    got = {(m, metric, k): v for m, metric, k, v in uci.query(
+        "SELECT model, metric, k, value FROM ml.rec_evaluation")}
+    readme = {
+        ("precision", 10): (0.0674, 0.0718, 0.0506), ("recall", 20): (0.1136, 0.1095, 0.0704),
+        ("ndcg", 10): (0.0905, 0.0953, 0.0634), ("map", 10): (0.0445, 0.0487, 0.0270),
+        ("catalog_coverage", 10): (0.220, 0.212, 0.013),
+    }
+    for (metric, k), values in readme.items():
+        for model, value in zip(("als", "item_knn", "popularity"), values, strict=True):
+            digits = 3 if metric == "catalog_coverage" else 4
+            assert round(got[(model, metric, k)], digits) == value, (model, metric)
