@@ -22,11 +22,16 @@ def daily_cron() -> str:
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Rebuilds yesterday's (UTC) raw and clean events at CONV_DAILY_HOUR, once the day is "
-    "complete; daily_chain_sensor then rebuilds its sessions, funnel and sales.",
+    "complete (and today's, whose sessions carry over from yesterday); daily_chain_sensor then "
+    "rebuilds their sessions, funnel and sales.",
 )
 def daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    day = (context.scheduled_execution_time.date() - timedelta(days=1)).isoformat()
-    return dg.RunRequest(run_key=f"daily-{day}", partition_key=day)
+    # Yesterday, now complete, and today, whose derived sessions carry over from yesterday.
+    day = context.scheduled_execution_time.date() - timedelta(days=1)
+    return dg.RunRequest(run_key=f"daily-{day}", tags={
+        "dagster/asset_partition_range_start": day.isoformat(),
+        "dagster/asset_partition_range_end": (day + timedelta(days=1)).isoformat(),
+    })
 
 
 models_schedule = dg.ScheduleDefinition(

@@ -121,11 +121,12 @@ def scan_landing(
             notes.append(f"{rel}: empty (no data rows), nothing to load")
             continue
         span = days + old_days
+        start, end = ingest_range(min(span), max(span))
         requests.append(dg.RunRequest(
             run_key=f"{rel}:{sha}",
-            tags={RANGE_START: min(span), RANGE_END: max(span), "conv/landed_file": rel},
+            tags={RANGE_START: start, RANGE_END: end, "conv/landed_file": rel},
         ))
-        notes.append(f"{rel}: {rows:,} rows for {min(span)}..{max(span)}")
+        notes.append(f"{rel}: {rows:,} rows for {min(span)}..{max(span)}; rebuilding {start}..{end}")
         files[rel] = {"sig": sig, "sha": sha, "days": days}
         by_sha[sha] = rel
     return requests, json.dumps({"files": files, "pending": next_pending}, sort_keys=True), notes
@@ -149,11 +150,22 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: Landing) -> dg.
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
+def _last_partition() -> date:
+    return date.fromisoformat(daily_partitions.get_last_partition_key())
+
+
+def ingest_range(first: str, last: str) -> tuple[str, str]:
+    """Days to rebuild raw and clean events for a file covering [first, last]: those days and
+    the day after, whose derived sessions carry over from the last day (within the partitions)."""
+    end = min(date.fromisoformat(last) + timedelta(days=1), _last_partition())
+    return first, max(end, date.fromisoformat(last)).isoformat()
+
+
 def chain_range(first: date, last: date) -> tuple[str, str]:
     """Days whose sessions, funnel and sales depend on clean events of [first, last]: one day
     more on each side (sessions cross midnight), within the existing partitions."""
     lo = max(first - timedelta(days=1), date.fromisoformat(daily_partitions.get_first_partition_key()))
-    hi = min(last + timedelta(days=1), date.fromisoformat(daily_partitions.get_last_partition_key()))
+    hi = min(last + timedelta(days=1), _last_partition())
     return lo.isoformat(), hi.isoformat()
 
 

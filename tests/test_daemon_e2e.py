@@ -280,10 +280,10 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
         tick_time = datetime.combine(days[5] + timedelta(days=1), datetime.min.time()).replace(hour=1)
         request = daily_schedule(dg.build_schedule_context(instance=instance,
                                                            scheduled_execution_time=tick_time))
-        assert request.partition_key == days[5].isoformat()
+        assert request.tags["dagster/asset_partition_range_start"] == days[5].isoformat()
         assert models_schedule.job_name == models_job.name
         # Submitted to the instance as the schedule would (the daemon's queue launches it).
-        tags = {**request.tags, "dagster/partition": request.partition_key, "conv/test": "nightly"}
+        tags = {**request.tags, "conv/test": "nightly"}
         launch = subprocess.run(
             [str(Path(sys.executable).parent / "dagster"), "job", "launch", "-w", "workspace.yaml",
              "-j", daily_schedule.job_name, "--tags", json.dumps(tags)],
@@ -304,8 +304,23 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
             assert time.monotonic() < deadline, f"no daily analytics after the nightly run: {chained}"
             time.sleep(2)
         assert chained[0].tags["dagster/asset_partition_range_start"] == days[4].isoformat()
-        assert chained[0].tags["dagster/asset_partition_range_end"] == days[6].isoformat()
+        assert chained[0].tags["dagster/asset_partition_range_end"] == (days[6] + timedelta(days=1)).isoformat()
         wait_until_matches(dep.landing, dep.warehouse, days[:6], "after the nightly run")
+
+        # Equal, by checksums, to one uninterrupted in-process run over the same files.
+        from tests.reliability.test_crash import checksums
+
+        ref = tmp_path / "ref.duckdb"
+        daily = " or ".join(f"key:{k}" for k in ("raw/events", "clean/events", "analytics/sessions",
+                                                 "analytics/daily_funnel", "analytics/daily_sales"))
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "conv-assets"), "run", "--select", daily],
+            env={**dep.env, "CONV_WAREHOUSE": str(ref), "DAGSTER_HOME": str(tmp_path / "refhome"),
+                 "CONV_ANALYST_COPY": str(tmp_path / "ref_analyst.duckdb")},
+            cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        (tmp_path / "refhome").mkdir(exist_ok=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert checksums(dep.warehouse) == checksums(ref)
 
         # The analyst copy follows on its own (automation), with the same events.
         deadline = time.monotonic() + WAIT_SECONDS

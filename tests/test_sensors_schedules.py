@@ -40,7 +40,7 @@ def test_each_file_version_loads_once(tmp_path):
     a = write_csv(landing / "a.csv", CANONICAL_HEADER,
                   [ROW.format(id=1, day="2024-05-06"), ROW.format(id=2, day="2024-05-08")])
     requests, cursor = settle(landing, None)
-    assert ranges(requests) == [("2024-05-06", "2024-05-08")]
+    assert ranges(requests) == [("2024-05-06", "2024-05-09")]
     key = requests[0].run_key
     assert key.startswith("a.csv:") and len(key) == len("a.csv:") + 64
 
@@ -59,7 +59,7 @@ def test_each_file_version_loads_once(tmp_path):
     write_csv(a, CANONICAL_HEADER, [ROW.format(id=3, day="2024-05-10")])
     os.utime(a, ns=(1, 1_000_000_000))
     requests, cursor = settle(landing, cursor)
-    assert ranges(requests) == [("2024-05-06", "2024-05-10")]
+    assert ranges(requests) == [("2024-05-06", "2024-05-11")]
     assert requests[0].run_key != key
 
     # A restart with the same cursor requests nothing; with a lost cursor the run keys are the
@@ -81,7 +81,7 @@ def test_file_still_being_written_waits(tmp_path):
     requests, cursor = tick(landing, cursor)
     assert requests == []
     requests, cursor = tick(landing, cursor)  # unchanged since the last look
-    assert ranges(requests) == [("2024-05-06", "2024-05-07")]
+    assert ranges(requests) == [("2024-05-06", "2024-05-08")]
     # In-progress names are never picked up.
     (landing / "next.csv.part").write_text("half")
     assert settle(landing, cursor)[0] == []
@@ -90,7 +90,8 @@ def test_file_still_being_written_waits(tmp_path):
 def test_daily_schedule_requests_yesterday():
     ctx = dg.build_schedule_context(scheduled_execution_time=datetime(2024, 5, 7, 1, 0))
     request = daily_schedule(ctx)
-    assert request.partition_key == "2024-05-06"
+    assert request.tags["dagster/asset_partition_range_start"] == "2024-05-06"
+    assert request.tags["dagster/asset_partition_range_end"] == "2024-05-07"
     assert request.run_key == "daily-2024-05-06"
     assert daily_schedule.job_name == "ingest_job"
 
@@ -118,7 +119,7 @@ def test_empty_export_never_blocks_the_tick(tmp_path):
     (landing / "header_only.csv").write_text(CANONICAL_HEADER + "\n")
     write_csv(landing / "a.csv", CANONICAL_HEADER, [ROW.format(id=1, day="2024-05-06")])
     requests, cursor = settle(landing, None)
-    assert ranges(requests) == [("2024-05-06", "2024-05-06")]
+    assert ranges(requests) == [("2024-05-06", "2024-05-07")]
     files = json.loads(cursor)["files"]
     assert files["zero.csv"]["days"] == [] and files["header_only.csv"]["days"] == []
 
@@ -139,11 +140,11 @@ def test_a_file_that_cannot_be_read_is_a_logged_skip(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sensors, "sha256_file", denied)
     requests, cursor = settle(landing, None)
-    assert ranges(requests) == [("2024-05-07", "2024-05-07")]
+    assert ranges(requests) == [("2024-05-07", "2024-05-08")]
     # Readable again: loaded at the next tick.
     monkeypatch.setattr(sensors, "sha256_file", real)
     requests, _ = tick(landing, cursor)
-    assert ranges(requests) == [("2024-05-06", "2024-05-06")]
+    assert ranges(requests) == [("2024-05-06", "2024-05-07")]
 
 
 def test_a_broken_mapping_is_a_skip_not_a_raised_tick(tmp_path):
