@@ -52,3 +52,23 @@ def test_uci_recommendation_table(uci):
         for model, value in zip(("als", "item_knn", "popularity"), values, strict=True):
             digits = 3 if metric == "catalog_coverage" else 4
             assert round(got[(model, metric, k)], digits) == value, (model, metric)
+
+
+def test_uci_segments_and_flags_in_detail(uci):
+    champions = uci.query("SELECT revenue_share, avg_recency_days, avg_frequency "
+                          "FROM analytics.segment_summary WHERE segment = 'champions'")[0]
+    # README: 64% of revenue, 12 days since the last order, 13.7 orders; k = 4 plus prospects.
+    assert (round(champions[0], 2), round(champions[1]), round(champions[2], 1)) == (0.64, 12, 13.7)
+    assert uci.scalar("SELECT count(*) FROM analytics.segment_summary WHERE segment <> 'prospects'") == 4
+    reasons = dict(uci.query(
+        "SELECT r, count(*) FROM (SELECT unnest(string_split(reasons, ',')) AS r "
+        "FROM analytics.suspicious_activity WHERE level = 'user' AND flagged) GROUP BY 1"))
+    assert reasons == {"isolation_forest": 45, "many_returns": 31, "abnormal_order_value": 9,
+                       "abnormal_order_size": 7}
+    assert uci.scalar("SELECT count(*) FROM clean.quarantine WHERE reason = 'duplicate'") == 5_227
+    assert uci.scalar("SELECT count(*) FROM clean.events") == 401_602
+
+
+def test_sample_sessions(taobao, rees46):
+    assert taobao.scalar("SELECT count(DISTINCT session_id) FROM clean.events") == 14_122
+    assert rees46.scalar("SELECT count(DISTINCT session_id) FROM clean.events") == 5_066
