@@ -144,7 +144,11 @@ def _materialize(settings: Settings, select: str | None, instance: dg.DagsterIns
         except Exception as exc:
             raise PipelineError(f"bad --select {select!r}: {str(exc).splitlines()[0]}") from None
     if instance is None and os.environ.get("DAGSTER_HOME"):
-        instance = dg.DagsterInstance.get()
+        try:
+            instance = dg.DagsterInstance.get()
+        except Exception as exc:
+            raise PipelineError(f"DAGSTER_HOME {os.environ['DAGSTER_HOME']}: "
+                                f"{' '.join(str(exc).split())[:300]}") from None
     result = dg.materialize(
         ASSETS,
         resources=build_resources(),

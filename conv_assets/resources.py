@@ -36,6 +36,13 @@ DDL = [
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
+def duckdb_config() -> dict[str, str]:
+    """DuckDB settings from the environment: CONV_DUCKDB_MEMORY_LIMIT (e.g. `2GB`; DuckDB's own
+    default is 80% of RAM) caps its buffer pool, beyond which it spills to disk."""
+    limit = os.environ.get("CONV_DUCKDB_MEMORY_LIMIT")
+    return {"memory_limit": limit} if limit else {}
+
+
 class WarehouseError(RuntimeError):
     """The warehouse file cannot be opened (not a DuckDB file, or locked for too long)."""
 
@@ -118,7 +125,7 @@ def open_warehouse(path: str, read_only: bool = False, timeout: float = 120.0) -
     delay = 0.05
     while True:
         try:
-            con = duckdb.connect(path, read_only=read_only)
+            con = duckdb.connect(path, read_only=read_only, config=duckdb_config())
             con.execute("SET TimeZone = 'UTC'")
             if not read_only:
                 migrate(con)

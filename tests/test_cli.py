@@ -129,3 +129,10 @@ def test_permission_denied_file_and_directory(tmp_path):
         sub.chmod(stat.S_IRWXU)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_dagster_home_that_does_not_exist(env, tmp_path, capsys, monkeypatch):
+    write_csv(env.landing / "a.csv", CANONICAL_HEADER, ["e1,2024-05-06T10:00:00Z,view,u1,,p1,,,,,"])
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "nowhere"))
+    assert main(["run"]) == 2
+    assert "DAGSTER_HOME" in _one_line_error(capsys)

@@ -165,9 +165,10 @@ class Deployment:
     def start_web(self) -> int:
         port = _free_port()
         exe = Path(sys.executable).parent / "dagster-webserver"
+        self.web_log = self.log.with_name("webserver.log")
         self.web = subprocess.Popen(
             [str(exe), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], cwd=ROOT,
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=self.env, stdout=self.web_log.open("a"), stderr=subprocess.STDOUT,
             start_new_session=True)
         return port
 
@@ -185,9 +186,11 @@ class Deployment:
         return dg.DagsterInstance.get()
 
 
-def graphql(port: int, query: str) -> dict:
-    deadline = time.monotonic() + 120
+def graphql(port: int, query: str, web: subprocess.Popen | None = None) -> dict:
+    deadline = time.monotonic() + 240
     while True:
+        if web is not None and web.poll() is not None:
+            raise AssertionError(f"the webserver exited with {web.returncode}")
         try:
             req = urllib.request.Request(
                 f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
@@ -237,7 +240,7 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
         # The UI sees the late day's funnel, materialized by the daemon without a manual step.
         query = ('{ assetOrError(assetKey: {path: ["analytics", "daily_funnel"]}) { ... on Asset '
                  '{ assetMaterializations(partitions: ["DAY"]) { partition runId } } } }')
-        late = graphql(port, query.replace("DAY", days[3].isoformat()))
+        late = graphql(port, query.replace("DAY", days[3].isoformat()), dep.web)
         assert late["assetOrError"]["assetMaterializations"], late
 
         # Phase 4: a changed version of an old day's file. The run pauses inside its write
@@ -311,6 +314,7 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
         from tests.reliability.test_crash import checksums
 
         ref = tmp_path / "ref.duckdb"
+        (tmp_path / "refhome").mkdir()
         daily = " or ".join(f"key:{k}" for k in ("raw/events", "clean/events", "analytics/sessions",
                                                  "analytics/daily_funnel", "analytics/daily_sales"))
         done = subprocess.run(
@@ -318,7 +322,6 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
             env={**dep.env, "CONV_WAREHOUSE": str(ref), "DAGSTER_HOME": str(tmp_path / "refhome"),
                  "CONV_ANALYST_COPY": str(tmp_path / "ref_analyst.duckdb")},
             cwd=tmp_path, capture_output=True, text=True, timeout=600)
-        (tmp_path / "refhome").mkdir(exist_ok=True)
         assert done.returncode == 0, done.stderr[-2000:]
         assert checksums(dep.warehouse) == checksums(ref)
 
@@ -332,3 +335,6 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
         dep.stop()
         if os.environ.get("CONV_KEEP_E2E_LOG"):
             print(dep.log.read_text()[-20000:])
+        web_log = getattr(dep, "web_log", None)
+        if web_log is not None and web_log.exists():
+            print("webserver log (end):", web_log.read_text()[-3000:])

@@ -89,7 +89,8 @@ def test_graphql_lists_assets_checks_schedules_sensors(webserver):
     repos = [r for e in data["workspaceOrError"]["locationEntries"]
              for r in e["locationOrLoadError"]["repositories"]]
     assert {s["name"] for r in repos for s in r["schedules"]} == {"daily_schedule", "models_schedule"}
-    assert {s["name"] for r in repos for s in r["sensors"]} >= {"landing_sensor", "automation_sensor"}
+    assert {s["name"] for r in repos for s in r["sensors"]} == {
+        "landing_sensor", "daily_chain_sensor", "automation_sensor"}
 
 
 def dg_key(user_string: str):

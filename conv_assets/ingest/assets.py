@@ -97,9 +97,9 @@ def raw_events(
             f"{len(files)} landed files in {root}; reading {len(to_read)} for "
             f"{start}..{end} (end exclusive), {len(duplicates)} duplicate copies skipped"
         )
-        con.execute("BEGIN TRANSACTION")
-        run_sql(con, "raw/delete_events", start=start, end=end)
+        run_sql(con, "raw/create_staging")
         errors = []
+        done: list[dict] = []
         for i, (path, rel, sha) in enumerate(to_read, 1):
             # A file seen before keeps the limit it got on arrival; a new one (or a new version)
             # gets the latest loaded day minus the lookback.
@@ -123,7 +123,7 @@ def raw_events(
                 # Counted here, as read, independently of the insert into raw.events below.
                 day_counts.append(frame.group_by("event_date").agg(pl.len().alias("rows")))
                 con.register("incoming", frame)
-                run_sql(con, "raw/insert_events", start=start, end=end)
+                run_sql(con, "raw/stage_events", start=start, end=end)
                 con.unregister("incoming")
                 n_rows += frame.height
                 if frame.height:
@@ -136,19 +136,24 @@ def raw_events(
             errors += [f"{rel}: {e}" for e in file_errors]
             counts = (pl.concat(day_counts).group_by("event_date").agg(pl.col("rows").sum())
                       if day_counts else pl.DataFrame(schema={"event_date": pl.Date, "rows": pl.UInt32}))
-            con.register("day_counts", counts)
-            run_sql(con, "ops/replace_ingested_file_days", path=rel, sha256=sha)
-            con.unregister("day_counts")
             if n_rows == 0:
                 context.log.info(f"{rel}: empty (no data rows), recorded as empty")
-            run_sql(
-                con, "ops/upsert_ingested_files", path=rel, sha256=sha,
-                status="loaded" if n_rows else "empty", duplicate_of=None, rows=n_rows,
-                min_event_date=lo, max_event_date=hi, error=error, accept_from=accept_from,
-                bytes=path.stat().st_size,
-            )
+            done.append({"counts": counts, "record": dict(
+                path=rel, sha256=sha, status="loaded" if n_rows else "empty", duplicate_of=None,
+                rows=n_rows, min_event_date=lo, max_event_date=hi, error=error,
+                accept_from=accept_from, bytes=path.stat().st_size)})
             if i % 50 == 0 or i == len(to_read):
                 context.log.info(f"read {i}/{len(to_read)} files")
+        # One transaction replaces the days and records what was read: all or nothing.
+        con.execute("BEGIN TRANSACTION")
+        run_sql(con, "raw/delete_events", start=start, end=end)
+        run_sql(con, "raw/insert_events")
+        for item in done:
+            con.register("day_counts", item["counts"])
+            run_sql(con, "ops/replace_ingested_file_days", path=item["record"]["path"],
+                    sha256=item["record"]["sha256"])
+            con.unregister("day_counts")
+            run_sql(con, "ops/upsert_ingested_files", **item["record"])
         for rel, sha, original in duplicates:
             run_sql(
                 con, "ops/upsert_ingested_files", path=rel, sha256=sha, status="duplicate",
@@ -159,6 +164,7 @@ def raw_events(
                 present=[p.relative_to(root).as_posix() for p in files])
         pause_point("raw.events")
         con.execute("COMMIT")
+        run_sql(con, "raw/drop_staging")
         rows = run_sql(con, "raw/count_events", start=start, end=end).fetchall()[0][0]
         meta = table_metadata(con, "raw.events", rows, window_preview(con, "raw.events", start, end))
     meta |= {
