@@ -247,6 +247,9 @@ def _byte_blocks(path: Path, size: int, record_aware: bool) -> Iterator[bytes]:
             carry = buf[cut + 1 :]
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def _text_frame(df: pl.DataFrame) -> pl.DataFrame:
     return df.select(pl.all().cast(pl.String))
 
@@ -269,7 +272,7 @@ def iter_tables(mapping: Mapping, path: Path, size: int | None = None) -> Iterat
         return
     if fmt == "jsonl":
         for block in _byte_blocks(path, size, record_aware=False):
-            if block.strip():
+            if block.removeprefix(_BOM).strip():
                 yield _text_frame(pl.read_ndjson(block, infer_schema_length=None))
         return
     header = b""
@@ -284,8 +287,8 @@ def iter_tables(mapping: Mapping, path: Path, size: int | None = None) -> Iterat
                 header += b"\n"
         elif mapping.header:
             block = header + block
-        if not block.strip():
-            continue
+        if not block.removeprefix(_BOM).strip():
+            continue  # nothing but a byte-order mark and whitespace
         df = pl.read_csv(
             block,
             has_header=mapping.header,

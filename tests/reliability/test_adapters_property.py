@@ -37,6 +37,22 @@ row = st.lists(field, min_size=1, max_size=12).filter(lambda r: len(r) > 1 or r[
 WINDOW = (date(1900, 1, 1), date(2200, 1, 1))
 
 
+def clean_in_memory(frame) -> duckdb.DuckDBPyConnection:
+    """raw.events and the clean SQL over one file's frame, in an in-memory DuckDB."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for name in DDL:
+        run_sql(con, name)
+    con.register("incoming", frame)
+    run_sql(con, "raw/create_staging")
+    run_sql(con, "raw/stage_events", start=WINDOW[0], end=WINDOW[1])
+    run_sql(con, "raw/insert_events")
+    run_sql(con, "clean/stage_events", start=WINDOW[0], end=WINDOW[1], gap_minutes=30)
+    run_sql(con, "clean/insert_events", start=WINDOW[0], end=WINDOW[1])
+    run_sql(con, "clean/insert_quarantine", start=WINDOW[0], end=WINDOW[1])
+    return con
+
+
 def account(source: str, lines: list[str]) -> tuple[int, int, int, int]:
     """(input rows, raw rows, clean rows, quarantined rows) after the adapter and the clean SQL."""
     header = HEADERS[source]
@@ -45,15 +61,7 @@ def account(source: str, lines: list[str]) -> tuple[int, int, int, int]:
         path = Path(tmp) / "f.csv"
         path.write_text(text, encoding="utf-8")
         frame, _ = read_landed(SOURCES[source], path, "f.csv", date(2000, 1, 1), date(2030, 1, 1))
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    for name in DDL:
-        run_sql(con, name)
-    con.register("incoming", frame)
-    run_sql(con, "raw/insert_events", start=WINDOW[0], end=WINDOW[1])
-    run_sql(con, "clean/stage_events", start=WINDOW[0], end=WINDOW[1], gap_minutes=30)
-    run_sql(con, "clean/insert_events", start=WINDOW[0], end=WINDOW[1])
-    run_sql(con, "clean/insert_quarantine", start=WINDOW[0], end=WINDOW[1])
+    con = clean_in_memory(frame)
     counts = [con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
               for t in ("raw.events", "clean.events", "clean.quarantine")]
     unreadable = con.execute(

@@ -14,12 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conv_assets.resources import DDL, run_sql
 from conv_assets.sources import SOURCES, read_landed
+from tests.reliability.test_adapters_property import clean_in_memory
 
 COLUMNS = ["event_id", "event_time", "event_type", "user_id", "session_id", "product_id",
            "category", "brand", "price", "quantity", "order_id"]
@@ -28,7 +27,6 @@ ALPHABET = "abcXYZ019 -_./é中ü,\"'\n\r"
 TEXT = st.text(alphabet=ALPHABET, min_size=1, max_size=10)
 FIRST, LAST = date(2000, 1, 1), date(2030, 1, 1)
 BASE = datetime(2024, 5, 6, tzinfo=UTC)
-WINDOW = (date(1900, 1, 1), date(2200, 1, 1))
 
 
 @st.composite
@@ -63,10 +61,10 @@ def event(draw, i: int) -> dict:
         row["price"] = "1,99"
     elif defect == "bad_quantity":
         row["quantity"] = "-3"
-    # Any defect that is not "missing" keeps the row's required fields non-blank, so the reason
-    # expected is the one injected (earlier reasons cannot match).
-    for f in ("user_id", "product_id"):
-        if defect not in ("missing_user", "missing_product") and not row[f].strip():
+    # Required fields stay non-blank unless blanking them is the defect, so the reason expected
+    # is the one injected (no earlier reason can match).
+    for f, blanked in (("user_id", "missing_user"), ("product_id", "missing_product")):
+        if defect != blanked and not row[f].strip():
             row[f] = "x"
     return {"row": row, "defect": defect, "time": t.replace(tzinfo=None)}
 
@@ -133,15 +131,7 @@ def run(data: bytes) -> tuple[list, list]:
                 os.environ.pop("CONV_READ_BLOCK_MB")
             else:
                 os.environ["CONV_READ_BLOCK_MB"] = old
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    for name in DDL:
-        run_sql(con, name)
-    con.register("incoming", frame)
-    run_sql(con, "raw/insert_events", start=WINDOW[0], end=WINDOW[1])
-    run_sql(con, "clean/stage_events", start=WINDOW[0], end=WINDOW[1], gap_minutes=30)
-    run_sql(con, "clean/insert_events", start=WINDOW[0], end=WINDOW[1])
-    run_sql(con, "clean/insert_quarantine", start=WINDOW[0], end=WINDOW[1])
+    con = clean_in_memory(frame)
     clean = con.execute(
         "SELECT event_id, event_time, event_type, user_id, product_id, category, brand, price, "
         "quantity, order_id FROM clean.events ORDER BY event_id").fetchall()
