@@ -119,3 +119,32 @@ def test_forecasts_check_catches_bounds_out_of_order(env):
     assert sorted(zip(bad["series"], bad["measure"], strict=True)) == [
         ("other", "units"), ("total", "revenue")]
     assert duckdb.__version__ == "1.5.5"
+
+
+def test_chosen_model_worse_than_naive_on_the_holdout_fails_the_check(env, monkeypatch):
+    """The check reads the held-out window: a choice that loses there is flagged (a warning)."""
+    from conv_assets.forecast import assets
+    from conv_assets.forecast.models import SeriesResult, forecast
+
+    def lucky_on_selection(y, first_day, h=14, windows=4, models=()):
+        rows = [
+            {"model": "ets", "windows": 4, "mae": 1.0, "rmse": 1.0, "smape": 0.1, "mase": 0.5,
+             "selection_mae": 1.0, "holdout_mae": 3.0},
+            {"model": "seasonal_naive", "windows": 4, "mae": 2.0, "rmse": 2.0, "smape": 0.2,
+             "mase": 1.0, "selection_mae": 2.0, "holdout_mae": 2.0},
+        ]
+        return SeriesResult("ets", "lowest backtest MAE", rows,
+                            forecast(y, first_day, "seasonal_naive", h))
+
+    _falling_sales(env)
+    env.set(CONV_FORECAST_WORKERS="1")
+    good = _forecast_run()
+    [ev] = [e for e in good.get_asset_check_evaluations()
+            if e.check_name == "chosen_not_worse_than_seasonal_naive"]
+    assert ev.passed == (ev.metadata["series_worse"].value == "_no rows_")
+    monkeypatch.setattr(assets, "choose_and_forecast", lucky_on_selection)
+    bad = _forecast_run()
+    [ev] = [e for e in bad.get_asset_check_evaluations()
+            if e.check_name == "chosen_not_worse_than_seasonal_naive"]
+    assert not ev.passed and ev.metadata["series_judged"].value > 0
+    assert bad.success  # a warning, not a blocking check
