@@ -38,7 +38,7 @@ s AS (
             AS abandoned_cart_value,
         min(event_time) FILTER (event_type = 'view') AS first_view,
         min(event_time) FILTER (event_type = 'purchase') AS first_purchase,
-        mode(category) AS main_category
+        mode(category ORDER BY category) AS main_category
     FROM ev
     GROUP BY session_id, user_id
 )

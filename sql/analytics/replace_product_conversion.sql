@@ -24,7 +24,7 @@ by_session AS (
     FROM ev GROUP BY ALL
 ),
 product AS (
-    SELECT 'product' AS level, product_id, mode(category) AS category,
+    SELECT 'product' AS level, product_id, mode(category ORDER BY category) AS category,
            sum(views) AS views, sum(cart_adds) AS cart_adds, sum(purchases) AS purchases,
            sum(units) AS units, count(*) AS viewing_sessions,
            count(*) FILTER (purchases > 0) AS purchasing_sessions,

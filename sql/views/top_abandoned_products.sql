@@ -3,7 +3,7 @@ CREATE OR REPLACE VIEW analytics.top_abandoned_products AS
 WITH last AS (SELECT max(session_date) AS d FROM analytics.sessions)
 SELECT
     e.product_id,
-    mode(e.category) AS category,
+    mode(e.category ORDER BY e.category) AS category,
     count(*) AS abandoned_cart_adds,
     count(DISTINCT e.session_id) AS abandoned_sessions,
     sum(e.price * e.quantity) AS value_left_in_carts
