@@ -210,8 +210,9 @@ class Deployment:
                     os.killpg(proc.pid, signal.SIGKILL)
 
     def instance(self) -> dg.DagsterInstance:
-        os.environ["DAGSTER_HOME"] = str(self.home)
-        return dg.DagsterInstance.get()
+        from dagster._core.instance.ref import InstanceRef
+
+        return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(self.home)))
 
 
 def graphql(port: int, query: str, web: subprocess.Popen | None = None) -> dict:

@@ -304,12 +304,6 @@ def iter_tables(mapping: Mapping, path: Path, size: int | None = None) -> Iterat
             yield _text_frame(df)  # header only: its columns still tell what the file holds
 
 
-def read_table(mapping: Mapping, path: Path) -> pl.DataFrame:
-    """Read a whole file as text columns (small files, tests). Raises on unparseable data."""
-    frames = list(iter_tables(mapping, path))
-    return pl.concat(frames, how="diagonal") if frames else pl.DataFrame()
-
-
 def missing_columns(mapping: Mapping, available: list[str]) -> list[str]:
     needed = [src for canon, src in mapping.columns.items() if canon not in mapping.optional]
     return [c for c in dict.fromkeys(needed) if c not in available]
