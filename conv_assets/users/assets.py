@@ -50,8 +50,9 @@ def suspicious_activity(context: dg.AssetExecutionContext, warehouse: Warehouse)
     """Users (all, scored) and sessions (flagged) whose behaviour is unlike a shopper's:
     event bursts (>= 30 browsing events in a minute), huge sessions (>= 500 browsing events), many views and never
     a cart (>= 200), abnormal order size or value (>= 10x the 95th percentile of users' largest
-    orders), many returns (>= 5 and >= half the purchases), and an IsolationForest over the user
-    profiles (flags its top 1% outliers). Each row lists its reasons. With
+    orders), many returns (>= 5 and >= half the purchases). An IsolationForest over behaviour
+    rates scores every user; its top 1% outliers get the reason isolation_forest for review but
+    are not flagged by it alone. Each row lists its reasons. With
     CONV_EXCLUDE_SUSPICIOUS=1, flagged users are left out of model training and funnels."""
     from conv_assets.users.models import BURST_PER_MINUTE, HUGE_SESSION
 

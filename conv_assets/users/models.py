@@ -224,13 +224,24 @@ HUGE_SESSION = 500          # events in one session
 MANY_VIEWS = 200            # views with no cart add or purchase ever
 ORDER_OUTLIER = 10.0        # x the 95th percentile of users' largest orders (units or value)
 MANY_RETURNS = 5            # returns, and at least half as many as purchases
-PROFILE = ["events", "max_events_per_minute", "max_session_events", "views",
-           "carts_or_purchases", "orders", "max_order_units", "max_order_value", "returns",
-           "active_days", "sessions"]
+# The forest sees how a user behaves, not how much: volumes would make the busiest honest
+# customers the "outliers".
+BEHAVIOUR = {
+    "max_events_per_minute": pl.col("max_events_per_minute"),
+    "max_session_events": pl.col("max_session_events"),
+    "events_per_active_day": pl.col("events") / pl.col("active_days").clip(1),
+    "views_per_cart_or_purchase": pl.col("views") / (pl.col("carts_or_purchases") + 1),
+    "returns_per_purchase": pl.col("returns") / (pl.col("purchases") + 1),
+    "orders_per_active_day": pl.col("orders") / pl.col("active_days").clip(1),
+    "max_order_units": pl.col("max_order_units"),
+    "max_order_value": pl.col("max_order_value"),
+}
 
 
 def score_suspicious(profile: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
-    """Rules plus an IsolationForest over the user profiles; returns user rows with reasons."""
+    """Rules flag; an IsolationForest over behaviour rates scores every user, and its top 1%
+    outliers get the reason `isolation_forest` for review. A model outlier alone is not flagged:
+    flagging (and CONV_EXCLUDE_SUSPICIOUS) needs a rule."""
     from sklearn.ensemble import IsolationForest
 
     p = profile.sort("user_id")
@@ -246,7 +257,7 @@ def score_suspicious(profile: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
         & (pl.col("returns") >= 0.5 * pl.col("purchases")),
     }
     if p.height >= 20:
-        x = np.log1p(p.select(PROFILE).fill_null(0).cast(pl.Float64).to_numpy().clip(min=0))
+        x = np.log1p(p.select(**BEHAVIOUR).fill_null(0).cast(pl.Float64).to_numpy().clip(min=0))
         with threadpool_limits(1):
             forest = IsolationForest(n_estimators=200, random_state=seed).fit(x)
             score = -forest.score_samples(x)
@@ -257,12 +268,12 @@ def score_suspicious(profile: pl.DataFrame, seed: int = 0) -> pl.DataFrame:
     else:
         p = p.with_columns(pl.lit(None, pl.Float64).alias("anomaly_score"),
                            pl.lit(False).alias("model_flag"))
+    flagged = pl.any_horizontal(*rules.values())
     reasons = pl.concat_list(
         [pl.when(expr).then(pl.lit(name)) for name, expr in rules.items()]
         + [pl.when(pl.col("model_flag")).then(pl.lit("isolation_forest"))]
     ).list.drop_nulls()
-    return p.with_columns(reasons.list.join(",").alias("reasons")).with_columns(
-        (pl.col("reasons") != "").alias("flagged"),
+    return p.with_columns(reasons.list.join(",").alias("reasons"), flagged.alias("flagged")).with_columns(
         pl.lit("user").alias("level"),
         pl.lit(None, pl.String).alias("session_id"),
     ).drop("model_flag")

@@ -26,7 +26,7 @@ COMMENT ON COLUMN analytics.suspicious_activity.user_id IS 'User';
 COMMENT ON COLUMN analytics.suspicious_activity.session_id IS 'Session (session rows only)';
 COMMENT ON COLUMN analytics.suspicious_activity.cutoff_date IS 'Events before this day were scored';
 COMMENT ON COLUMN analytics.suspicious_activity.anomaly_score IS 'IsolationForest anomaly score (higher = stranger; user rows)';
-COMMENT ON COLUMN analytics.suspicious_activity.flagged IS 'Flagged by a rule or by the model';
+COMMENT ON COLUMN analytics.suspicious_activity.flagged IS 'Flagged by at least one rule (a model outlier alone is listed for review, not flagged)';
 COMMENT ON COLUMN analytics.suspicious_activity.reasons IS 'Comma-separated: event_burst, huge_session, many_views_no_cart, abnormal_order_size, abnormal_order_value, many_returns, isolation_forest';
 COMMENT ON COLUMN analytics.suspicious_activity.events IS 'Events (of the user, or of the session)';
 COMMENT ON COLUMN analytics.suspicious_activity.max_events_per_minute IS 'Most events in one minute';
