@@ -9,7 +9,7 @@ import warnings
 from datetime import date
 from pathlib import Path
 
-DEMO = {"days": 35, "users": 3000, "events_per_day": 20_000, "seed": 7}
+DEMO = {"days": 120, "users": 4000, "events_per_day": 8_000, "seed": 7}
 
 
 class CliError(Exception):
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         _apply_env(args)
         if args.command == "demo":
             _demo_data()
-        return _run(args.select)
+        return _run(args.select, demo=args.command == "demo")
     except CliError as exc:
         print(f"conv-assets: error: {exc}", file=sys.stderr)
         return 2
@@ -134,7 +134,7 @@ def _demo_data() -> None:
         os.environ.pop("CONV_MAPPING", None)
 
 
-def _run(select: str | None) -> int:
+def _run(select: str | None, demo: bool = False) -> int:
     warnings.filterwarnings("ignore")
     try:
         from conv_assets.settings import load_settings
@@ -149,6 +149,10 @@ def _run(select: str | None) -> int:
     except PipelineError as exc:
         raise CliError(str(exc)) from None
     print(summary)
+    if demo:
+        from conv_assets.demo import summary as demo_summary
+
+        print(demo_summary(settings.warehouse, settings.landing_dir, summary.metadata))
     return 0
 
 

@@ -246,7 +246,7 @@ def day_events(shop: Shop, d: int, day: date, n_target: int, rng: np.random.Gene
             views.append((np.array([nxt]), np.array([u]), rng.choice(alive_p[:50], 1),
                           np.array([t0]), ones, ones, ~ones, rng.integers(100, 400, 1)))
             nxt += 1
-    sess, vuser, prod, t, carted, bought, returned, qty = (np.concatenate(c) for c in zip(*views))
+    sess, vuser, prod, t, carted, bought, returned, qty = (np.concatenate(c) for c in zip(*views, strict=True))
     removed = carted & ~bought & (rng.random(sess.size) < 0.15)
 
     def block(mask: np.ndarray, etype: str, delay: float, one: bool) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -42,6 +42,7 @@ class RunOutcome:
     quarantine: dict[str, int]
     warehouse: str
     analyst_copy: str
+    metadata: dict = field(default_factory=dict, repr=False)  # asset path -> its metadata values
 
     def __str__(self) -> str:
         lines = [
@@ -163,7 +164,11 @@ def _materialize(settings: Settings, select: str | None, instance: dg.DagsterIns
     )
     if not result.success:
         raise PipelineError(_first_failure(result))
-    return _outcome(settings, first, last, n_files)
+    metadata = {}
+    for ev in result.get_asset_materialization_events():
+        mat = ev.step_materialization_data.materialization
+        metadata["/".join(mat.asset_key.path)] = {k: v.value for k, v in mat.metadata.items()}
+    return _outcome(settings, first, last, n_files, metadata)
 
 
 def _first_failure(result: dg.ExecuteInProcessResult) -> str:
@@ -176,7 +181,8 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str:
     return "the run failed (see the log above)"
 
 
-def _outcome(settings: Settings, first: date, last: date, n_files: int) -> RunOutcome:
+def _outcome(settings: Settings, first: date, last: date, n_files: int,
+             metadata: dict | None = None) -> RunOutcome:
     con = open_warehouse(settings.warehouse, read_only=True)
     try:
         tables = [
@@ -193,4 +199,4 @@ def _outcome(settings: Settings, first: date, last: date, n_files: int) -> RunOu
     finally:
         con.close()
     return RunOutcome(first, last, n_files, counts, reasons, os.path.abspath(settings.warehouse),
-                      str(analyst_copy_path(settings.warehouse).resolve()))
+                      str(analyst_copy_path(settings.warehouse).resolve()), metadata or {})

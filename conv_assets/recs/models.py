@@ -46,114 +46,263 @@ def csr(frame: pl.DataFrame, n_users: int, n_items: int, value: str = "weight") 
 
 
 def fit_als(user_items: sp.csr_matrix, params: AlsParams):
-    """implicit's ALS with one BLAS thread (implicit warns, and slows down badly, otherwise)."""
+    """implicit's ALS on every core (num_threads=0) with one BLAS thread (implicit warns, and
+    slows down badly, otherwise). Each user's and item's solve is independent of the thread
+    count, so a seed repeats the factors."""
     from implicit.cpu.als import AlternatingLeastSquares
 
     with threadpool_limits(1, "blas"):
         model = AlternatingLeastSquares(
             factors=params.factors, regularization=params.regularization, alpha=params.alpha,
-            iterations=params.iterations, random_state=params.seed, num_threads=1,
+            iterations=params.iterations, random_state=params.seed, num_threads=0,
         )
         model.fit(user_items, show_progress=False)
     return model
 
 
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the n highest scores per row, best first (-inf never returned first)."""
+    """Indices of the n highest scores per row, best first (ties: lower index first)."""
     n = min(n, scores.shape[1])
     part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
-    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+    vals = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((part, -vals), axis=1)
     return np.take_along_axis(part, order, axis=1)
 
 
-def recommend_scores(user_factors: np.ndarray, item_factors: np.ndarray, exclude: sp.csr_matrix,
-                     n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-n items per user by factor dot product over all items, `exclude` removed; implicit's
-    own top-k routine (C++), one thread."""
-    from implicit.cpu.topk import topk
+# --- candidates ------------------------------------------------------------------------------
 
-    n = min(n, item_factors.shape[0])
-    with threadpool_limits(1, "blas"):
-        ids, scores = topk(np.ascontiguousarray(item_factors, dtype=np.float32),
-                           np.ascontiguousarray(user_factors, dtype=np.float32), n,
-                           filter_query_items=exclude.tocsr().astype(np.float32), num_threads=1)
-    # implicit marks filtered positions with the lowest float; make them -inf for callers.
-    scores = np.where(scores <= np.finfo(np.float32).min, -np.inf, scores).astype(np.float32)
-    return ids.astype(np.int64), scores
+BASE_MODELS = ("als", "item_knn", "popularity", "category_popularity")
+BLEND = "blend"
+RRF_K = 60          # reciprocal rank fusion: a list's item at rank r adds weight / (RRF_K + r)
+BLEND_DEPTH = 100   # ranks of each base list the blend looks at
 
 
-def popularity_ranking(popularity: np.ndarray, exclude: sp.csr_matrix, n: int,
-                       batch: int = 2048) -> np.ndarray:
-    """The same popularity order for everyone, minus each user's excluded items."""
-    out = []
-    for s in range(0, exclude.shape[0], batch):
-        block = exclude[s:s + batch].tocoo()
-        scores = np.tile(popularity.astype(np.float32), (block.shape[0], 1))
-        scores[block.row, block.col] = -np.inf
-        out.append(top_n(scores, n))
-    return np.vstack(out) if out else np.zeros((0, n), dtype=np.int64)
+@dataclass
+class Trained:
+    """The candidate models fitted on one training matrix (users x items)."""
+    matrix: sp.csr_matrix
+    als: object | None
+    knn: sp.csr_matrix | None       # items x items BM25 similarity
+    pop: np.ndarray                 # per item, in [0, 1]: trailing-window buyers / max
+    user_cat: sp.csr_matrix | None  # users x categories: share of the user's weight
+    item_cat: np.ndarray | None     # category index per item
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(m for m in BASE_MODELS if m != "category_popularity" or self.user_cat is not None)
 
 
-def knn_ranking(train: sp.csr_matrix, rows: np.ndarray, exclude: sp.csr_matrix, n: int,
-                k: int = 20, batch: int = 2048) -> np.ndarray:
-    """implicit's BM25 item nearest neighbours (fitted on `train`), ranked over all items for
-    the given user rows; `exclude` has one row per entry of `rows`."""
+def train_candidates(m: sp.csr_matrix, params: AlsParams, popularity: np.ndarray,
+                     item_cat: np.ndarray | None, knn_k: int = 20, als=None) -> Trained:
+    """Fit ALS and BM25 item-kNN on `m`; popularity is given per item (distinct buyers in the
+    trailing window); item_cat (category index per item, -1 unknown) enables the per-category
+    popularity candidate when the source has at least two categories."""
     from implicit.nearest_neighbours import BM25Recommender
 
-    model = BM25Recommender(K=k, num_threads=1)
-    model.fit(train, show_progress=False)
-    out = []
-    for s in range(0, len(rows), batch):
-        scores = (train[rows[s:s + batch]] @ model.similarity).toarray().astype(np.float32)
-        block = exclude[s:s + batch].tocoo()
-        scores[block.row, block.col] = -np.inf
-        out.append(top_n(scores, n))
-    return np.vstack(out) if out else np.zeros((0, n), dtype=np.int64)
+    if als is None and m.nnz:
+        als = fit_als(m, params)
+    knn = None
+    if m.nnz:
+        model = BM25Recommender(K=knn_k, num_threads=0)
+        model.fit(m, show_progress=False)
+        knn = model.similarity.tocsr()
+    pop = popularity.astype(np.float32)
+    pop = pop / pop.max() if pop.size and pop.max() > 0 else np.zeros(m.shape[1], np.float32)
+    user_cat = None
+    if item_cat is not None and len(set(item_cat[item_cat >= 0].tolist())) >= 2:
+        known = item_cat >= 0
+        onehot = sp.csr_matrix((np.ones(known.sum(), np.float32),
+                                (np.flatnonzero(known), item_cat[known])),
+                               shape=(m.shape[1], int(item_cat.max()) + 1))
+        totals = m @ onehot
+        sums = np.asarray(totals.sum(axis=1)).ravel()
+        user_cat = sp.diags(1.0 / np.where(sums > 0, sums, 1)).dot(totals).tocsr().astype(np.float32)
+    return Trained(m, als, knn, pop, user_cat, item_cat if user_cat is not None else None)
+
+
+def base_scores(t: Trained, model: str, rows: np.ndarray) -> np.ndarray:
+    """Dense scores (len(rows) x items) of one base model; callers pass small batches. Items a
+    model cannot rank come after the ones it can, ordered by popularity."""
+    n_items = t.matrix.shape[1]
+    fill = t.pop[None, :] - 2.0  # below every real score
+    if model == "als":
+        return (t.als.user_factors[rows] @ t.als.item_factors.T).astype(np.float32)
+    if model == "item_knn":
+        s = (t.matrix[rows] @ t.knn).toarray().astype(np.float32)
+        return np.where(s > 0, s, fill)
+    if model == "popularity":
+        return np.broadcast_to(t.pop, (len(rows), n_items)).copy()
+    if model == "category_popularity":
+        cat = t.item_cat
+        share = t.user_cat[rows].toarray()
+        s = np.where(cat >= 0, share[:, np.maximum(cat, 0)], 0.0) * (1.0 + t.pop)
+        return np.where(s > 0, s, fill).astype(np.float32)
+    raise ValueError(f"unknown model {model}")
+
+
+def _batches(n_rows: int, n_items: int):
+    step = max(1, (1 << 22) // max(n_items, 1))  # about 16 MB of float32 scores at a time
+    for s in range(0, n_rows, step):
+        yield slice(s, min(s + step, n_rows))
+
+
+def ranked(t: Trained, model: str, rows: np.ndarray, exclude: sp.csr_matrix, n: int,
+           with_scores: bool = False):
+    """Top-n item indices per user row for a base model, `exclude` (one row per entry of rows)
+    removed; -1 pads when fewer items are left. Batched: never users x catalogue at once."""
+    n = min(n, t.matrix.shape[1])
+    out = np.full((len(rows), n), -1, dtype=np.int64)
+    vals = np.full((len(rows), n), -np.inf, dtype=np.float32)
+    for b in _batches(len(rows), t.matrix.shape[1]):
+        scores = base_scores(t, model, rows[b])
+        ex = exclude[b].tocoo()
+        scores[ex.row, ex.col] = -np.inf
+        idx = top_n(scores, n)
+        vals[b] = np.take_along_axis(scores, idx, axis=1)
+        out[b] = np.where(vals[b] > -np.inf, idx, -1)
+    return (out, vals) if with_scores else out
+
+
+class Fusion:
+    """Weighted reciprocal-rank fusion of base lists (users x depth item indices, -1 = none).
+    Built once; `top(weights, n)` is cheap, so weights can be searched."""
+
+    def __init__(self, lists: dict[str, np.ndarray], n_items: int):
+        self.models = list(lists)
+        allv = np.concatenate([lists[m] for m in self.models], axis=1)
+        items = np.sort(np.where(allv < 0, n_items, allv), axis=1)
+        dup = np.zeros(items.shape, dtype=bool)
+        dup[:, 1:] = items[:, 1:] == items[:, :-1]
+        self.items = np.where(dup | (items == n_items), -1, items)
+        u = np.arange(items.shape[0])[:, None]
+        keys = u * (n_items + 1) + self.items
+        self.rrf = np.zeros((*items.shape, len(self.models)), dtype=np.float32)
+        for j, m in enumerate(self.models):
+            lst = lists[m]
+            mkeys = (u * (n_items + 1) + lst)[lst >= 0]
+            mval = np.broadcast_to(1.0 / (RRF_K + 1 + np.arange(lst.shape[1])), lst.shape)[lst >= 0]
+            order = np.argsort(mkeys)
+            mkeys, mval = mkeys[order], mval[order]
+            pos = np.clip(np.searchsorted(mkeys, keys), 0, max(len(mkeys) - 1, 0))
+            found = (self.items >= 0) & (mkeys[pos] == keys) if len(mkeys) else np.zeros_like(dup)
+            self.rrf[..., j] = np.where(found, mval[pos] if len(mkeys) else 0, 0)
+
+    def top(self, weights: dict[str, float], n: int, with_scores: bool = False):
+        w = np.array([weights.get(m, 0.0) for m in self.models], dtype=np.float32)
+        s = self.rrf @ w
+        s[(self.items < 0) | (s <= 0)] = -np.inf
+        idx = top_n(s, n)
+        vals = np.take_along_axis(s, idx, axis=1)
+        ids = np.where(vals > -np.inf, np.take_along_axis(self.items, idx, axis=1), -1)
+        return (ids, vals) if with_scores else ids
+
+
+def recommend(t: Trained, model: str, weights: dict[str, float], rows: np.ndarray,
+              exclude: sp.csr_matrix, n: int, with_scores: bool = False):
+    """Top-n of a base model, or of the blend: the weighted fusion of the base models'
+    top-BLEND_DEPTH lists. Batched."""
+    if model != BLEND:
+        return ranked(t, model, rows, exclude, n, with_scores)
+    used = [m for m in t.models if weights.get(m, 0) > 0]
+    n = min(n, t.matrix.shape[1])
+    out = np.full((len(rows), n), -1, dtype=np.int64)
+    vals = np.full((len(rows), n), -np.inf, dtype=np.float32)
+    step = 4096
+    for s in range(0, len(rows), step):
+        b = slice(s, min(s + step, len(rows)))
+        lists = {m: ranked(t, m, rows[b], exclude[b], BLEND_DEPTH) for m in used}
+        out[b], vals[b] = Fusion(lists, t.matrix.shape[1]).top(weights, n, with_scores=True)
+    return (out, vals) if with_scores else out
+
+
+def blend_grid(models: tuple[str, ...]) -> list[dict[str, float]]:
+    """Weights 0, 1, 2 or 4 per model, at least two models weighted, proportional duplicates
+    dropped; a fixed order, so the search is deterministic."""
+    import itertools
+
+    seen, grid = set(), []
+    for combo in itertools.product((0, 1, 2, 4), repeat=len(models)):
+        if sum(1 for c in combo if c) < 2:
+            continue
+        g = np.gcd.reduce([c for c in combo if c])
+        key = tuple(c // g for c in combo)
+        if key not in seen:
+            seen.add(key)
+            grid.append(dict(zip(models, map(float, key), strict=True)))
+    return grid
+
+
+def fit_blend(lists: dict[str, np.ndarray], hits_of, n_items: int) -> tuple[dict[str, float], float]:
+    """The blend weights with the best ndcg@10 (`hits_of(recs)` gives the hit matrix of the
+    validation users); ties keep the earlier grid entry."""
+    fusion = Fusion(lists, n_items)
+    best, best_score = {}, -1.0
+    for w in blend_grid(tuple(lists)):
+        score = ndcg_at_k(hits_of(fusion.top(w, 10)), hits_of.n_relevant, 10)
+        if score > best_score + 1e-12:
+            best, best_score = w, score
+    return best, best_score
 
 
 # --- metrics ---------------------------------------------------------------------------------
+# All take a hit matrix (users x ranks, True where the recommended item is relevant) and the
+# number of relevant items per user.
 
-def precision_at_k(recs: np.ndarray, relevant: list[set], k: int) -> float:
-    return float(np.mean([len(set(r[:k]) & rel) / k for r, rel in zip(recs, relevant, strict=True)]))
+class Relevance:
+    """The relevant items of the evaluated users; called on recommendations (users x k item
+    indices, -1 = none) it returns their hit matrix."""
+
+    def __init__(self, relevant: list[set], n_items: int):
+        self.n_items = n_items
+        self.n_relevant = np.array([len(r) for r in relevant], dtype=np.float64)
+        self.keys = np.sort(np.array([u * (n_items + 1) + i for u, rel in enumerate(relevant)
+                                      for i in rel], dtype=np.int64))
+
+    def __call__(self, recs: np.ndarray) -> np.ndarray:
+        u = np.arange(recs.shape[0])[:, None]
+        return (recs >= 0) & np.isin(u * (self.n_items + 1) + recs, self.keys)
 
 
-def recall_at_k(recs: np.ndarray, relevant: list[set], k: int) -> float:
-    return float(np.mean([len(set(r[:k]) & rel) / len(rel) for r, rel in zip(recs, relevant, strict=True)]))
+def precision_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
+    return float((hits[:, :k].sum(axis=1) / k).mean()) if len(hits) else 0.0
 
 
-def ndcg_at_k(recs: np.ndarray, relevant: list[set], k: int) -> float:
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    out = []
-    for r, rel in zip(recs, relevant, strict=True):
-        gains = np.array([1.0 if i in rel else 0.0 for i in r[:k]])
-        ideal = discounts[: min(len(rel), k)].sum()
-        out.append(float((gains * discounts[: len(gains)]).sum() / ideal))
-    return float(np.mean(out))
+def recall_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
+    return float((hits[:, :k].sum(axis=1) / n_relevant).mean()) if len(hits) else 0.0
 
 
-def map_at_k(recs: np.ndarray, relevant: list[set], k: int) -> float:
-    out = []
-    for r, rel in zip(recs, relevant, strict=True):
-        hits, total = 0, 0.0
-        for i, item in enumerate(r[:k]):
-            if item in rel:
-                hits += 1
-                total += hits / (i + 1)
-        out.append(total / min(len(rel), k))
-    return float(np.mean(out))
+def ndcg_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
+    if not len(hits):
+        return 0.0
+    disc = 1.0 / np.log2(np.arange(2, k + 2))
+    h = hits[:, :k]
+    dcg = (h * disc[: h.shape[1]]).sum(axis=1)
+    ideal = np.cumsum(disc)[np.minimum(n_relevant, k).astype(int) - 1]
+    return float((dcg / ideal).mean())
+
+
+def map_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
+    if not len(hits):
+        return 0.0
+    h = hits[:, :k].astype(np.float64)
+    prec = np.cumsum(h, axis=1) / np.arange(1, h.shape[1] + 1)
+    return float(((prec * h).sum(axis=1) / np.minimum(n_relevant, k)).mean())
 
 
 def coverage(recs: np.ndarray, n_items: int, k: int) -> float:
-    return float(len(np.unique(recs[:, :k])) / n_items) if n_items else 0.0
+    top = recs[:, :k]
+    return float(len(np.unique(top[top >= 0])) / n_items) if n_items else 0.0
 
 
-def all_metrics(recs: np.ndarray, relevant: list[set], n_items: int) -> dict[tuple[str, int], float]:
+def all_metrics(recs: np.ndarray, rel: Relevance) -> dict[tuple[str, int], float]:
+    hits = rel(recs)
+    n = rel.n_relevant
     return {
-        ("precision", 10): precision_at_k(recs, relevant, 10),
-        ("recall", 20): recall_at_k(recs, relevant, 20),
-        ("ndcg", 10): ndcg_at_k(recs, relevant, 10),
-        ("map", 10): map_at_k(recs, relevant, 10),
-        ("catalog_coverage", 10): coverage(recs, n_items, 10),
+        ("precision", 10): precision_at_k(hits, n, 10),
+        ("recall", 20): recall_at_k(hits, n, 20),
+        ("ndcg", 10): ndcg_at_k(hits, n, 10),
+        ("map", 10): map_at_k(hits, n, 10),
+        ("catalog_coverage", 10): coverage(recs, rel.n_items, 10),
     }
 
 

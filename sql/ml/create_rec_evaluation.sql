@@ -1,13 +1,18 @@
 CREATE SCHEMA IF NOT EXISTS ml;
 CREATE TABLE IF NOT EXISTS ml.rec_evaluation (
     model VARCHAR, metric VARCHAR, k INTEGER, value DOUBLE, train_start DATE, split_date DATE,
-    test_end DATE, users INTEGER);
-COMMENT ON TABLE ml.rec_evaluation IS 'Offline evaluation on a temporal split: train before split_date, test on purchases of new products in [split_date, test_end); full ranking, purchased items excluded';
-COMMENT ON COLUMN ml.rec_evaluation.model IS 'als, popularity (distinct buyers in the 28 days before the split) or item_knn (implicit BM25 nearest neighbours, K=20)';
+    test_end DATE, users INTEGER, "window" VARCHAR, served BOOLEAN, params VARCHAR,
+    eligible_users INTEGER);
+COMMENT ON TABLE ml.rec_evaluation IS 'Nested temporal evaluation of the recommenders: choices on the validation window, honest figures on the later test window; train before split_date, test on purchases of new products in [split_date, test_end); full ranking, purchased items excluded';
+COMMENT ON COLUMN ml.rec_evaluation.model IS 'als, item_knn (BM25, K=20, popularity fills), popularity (distinct buyers in the 28 days before the split), category_popularity (popularity within the user''s categories) or blend (weighted reciprocal-rank fusion)';
 COMMENT ON COLUMN ml.rec_evaluation.metric IS 'precision, recall, ndcg, map, catalog_coverage';
 COMMENT ON COLUMN ml.rec_evaluation.k IS 'Cut-off';
 COMMENT ON COLUMN ml.rec_evaluation.value IS 'Mean over evaluated users (coverage: share of the catalogue recommended)';
 COMMENT ON COLUMN ml.rec_evaluation.train_start IS 'First training day';
-COMMENT ON COLUMN ml.rec_evaluation.split_date IS 'First test day';
-COMMENT ON COLUMN ml.rec_evaluation.test_end IS 'Day after the test period';
-COMMENT ON COLUMN ml.rec_evaluation.users IS 'Users evaluated (with training history and a new purchase in the test period)';
+COMMENT ON COLUMN ml.rec_evaluation.split_date IS 'First day of the window evaluated';
+COMMENT ON COLUMN ml.rec_evaluation.test_end IS 'Day after the window evaluated';
+COMMENT ON COLUMN ml.rec_evaluation.users IS 'Users evaluated (a seeded sample of at most CONV_RECS_EVAL_USERS of eligible_users)';
+COMMENT ON COLUMN ml.rec_evaluation.window IS 'validation (chooses parameters, blend weights and the served model) or test (reports only); a reserved word: quote it as "window"';
+COMMENT ON COLUMN ml.rec_evaluation.served IS 'True on the rows of the model ml.user_recommendations serves';
+COMMENT ON COLUMN ml.rec_evaluation.params IS 'The model''s parameters as chosen on validation (JSON)';
+COMMENT ON COLUMN ml.rec_evaluation.eligible_users IS 'Users with training history who bought a product new to them in the window';
