@@ -101,7 +101,7 @@ def make_shop(days: int, first: date, n_users: int, rng: np.random.Generator) ->
     n_bad = max(2, n_users // 1500)
     n_res = max(2, n_users // 2500)
     n_all = n_users + 2 * n_bad + n_res
-    activity = rng.permutation(1.0 / np.arange(1, n_all + 1) ** 0.6)
+    activity = rng.lognormal(0.0, 0.9, n_all)  # some users come back far more often than others
     arrive = np.where(rng.random(n_all) < 0.55, -1, rng.integers(0, max(1, days), n_all))
     churn = np.maximum(arrive, 0) + rng.exponential(1.5 * days + 30, n_all).astype(np.int64) + 7
     p1 = rng.choice(n_cat, n_all, p=cat_share)
@@ -259,7 +259,9 @@ def day_events(shop: Shop, d: int, day: date, n_target: int, rng: np.random.Gene
              block(carted, "cart", 5.0, True), block(removed, "remove_from_cart", 120.0, True),
              block(bought, "purchase", 60.0, False), block(returned, "return", 3600.0, False)]
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    ms = (np.minimum(cols["t"], 86399.999) * 1000).astype(np.int64)
+    before_midnight = cols["t"] < 86400  # a session running past midnight is cut there
+    cols = {k: v[before_midnight] for k, v in cols.items()}
+    ms = (cols["t"] * 1000).astype(np.int64)
     stamp = f"{day:%Y%m%d}"
     prod = cols["prod"]
     return (
