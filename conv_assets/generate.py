@@ -80,9 +80,13 @@ class Shop:
     promos: list                # (category, first day index, last day index)
     closed: int                 # day index the shop is closed
     cat_share: np.ndarray
+    taste: bool
 
 
-def make_shop(days: int, first: date, n_users: int, rng: np.random.Generator) -> Shop:
+def make_shop(days: int, first: date, n_users: int, rng: np.random.Generator,
+              taste: bool = True) -> Shop:
+    """taste=False: a shop whose users have no preferences (every choice by popularity alone),
+    where nothing can beat a best-seller list."""
     n_cat = len(CATEGORIES)
     n_prod = max(60, min(50_000, n_users // 2))
     centroid = rng.normal(0, 1, (n_cat, DIM))
@@ -108,6 +112,8 @@ def make_shop(days: int, first: date, n_users: int, rng: np.random.Generator) ->
     p2 = (p1 + rng.integers(1, n_cat, n_all)) % n_cat
     pref = np.stack([p1, p2], axis=1)
     uvec = 0.5 * (centroid[p1] + 0.5 * centroid[p2]) + rng.normal(0, 0.7, (n_all, DIM))
+    if not taste:
+        uvec[:] = 0.0
     # A favourite consumable for about a third of the users, bought every 7-35 days.
     has_cons = rng.random(n_all) < 0.35
     cons_idx = np.flatnonzero(cons_cat[category])
@@ -143,7 +149,7 @@ def make_shop(days: int, first: date, n_users: int, rng: np.random.Generator) ->
         arrive=arrive, churn=churn, pref=pref, uvec=uvec.astype(np.float32),
         cons_product=cons_product, cons_period=cons_period, cons_phase=cons_phase,
         n_normal=n_users, scrapers=scrapers, testers=testers, resellers=resellers,
-        bad_days=bad_days, promos=promos, closed=closed, cat_share=cat_share,
+        bad_days=bad_days, promos=promos, closed=closed, cat_share=cat_share, taste=taste,
     )
 
 
@@ -186,7 +192,7 @@ def day_events(shop: Shop, d: int, day: date, n_target: int, rng: np.random.Gene
     w = shop.activity * alive
     users = rng.choice(w.size, n_sess, p=w / w.sum())
     promo = [p for p in shop.promos if p[1] <= d <= p[2]]
-    r = rng.random(n_sess)
+    r = rng.random(n_sess) if shop.taste else np.ones(n_sess)
     main = np.where(r < 0.6, shop.pref[users, 0],
                     np.where(r < 0.85, shop.pref[users, 1],
                              rng.choice(len(CATEGORIES), n_sess, p=shop.cat_share)))
@@ -198,6 +204,8 @@ def day_events(shop: Shop, d: int, day: date, n_target: int, rng: np.random.Gene
     sess = np.repeat(np.arange(n_sess), n_views)
     vuser = users[sess]
     other = np.where(main == shop.pref[users, 0], shop.pref[users, 1], shop.pref[users, 0])
+    if not shop.taste:
+        other = rng.choice(len(CATEGORIES), n_sess, p=shop.cat_share)
     prod = _pick_products(shop, d, main, other, users, sess, rng)
     first = np.r_[0, np.cumsum(n_views)[:-1]]
     offs = np.cumsum(rng.exponential(45.0, sess.size))
@@ -324,7 +332,7 @@ def add_dirt(df: pl.DataFrame, per_kind: int, rng: np.random.Generator) -> pl.Da
 
 def generate(
     out_dir: str | Path, days: int, users: int, events_per_day: int, seed: int = 7,
-    start: date | None = None, dirty_per_kind: int = 3,
+    start: date | None = None, dirty_per_kind: int = 3, taste: bool = True,
 ) -> list[Path]:
     """Write one CSV per open day (none on the closed holiday) and the bad actors' ground truth;
     returns the CSV paths."""
@@ -334,7 +342,7 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     first = start or (date.today() - timedelta(days=days))
-    shop = make_shop(days, first, users, rng)
+    shop = make_shop(days, first, users, rng, taste)
     paths = []
     for d in range(days):
         day = first + timedelta(days=d)

@@ -7,6 +7,7 @@ through Arrow, and nothing loops over interactions in Python.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,7 +105,9 @@ def train_candidates(m: sp.csr_matrix, params: AlsParams, popularity: np.ndarray
     knn = None
     if m.nnz:
         model = BM25Recommender(K=knn_k, num_threads=0)
-        model.fit(m, show_progress=False)
+        with warnings.catch_warnings():  # implicit converts its own BM25-weighted COO to CSR
+            warnings.simplefilter("ignore")
+            model.fit(m, show_progress=False)
         knn = model.similarity.tocsr()
     pop = popularity.astype(np.float32)
     pop = pop / pop.max() if pop.size and pop.max() > 0 else np.zeros(m.shape[1], np.float32)

@@ -8,30 +8,47 @@ import pytest
 import scipy.sparse as sp
 
 from conv_assets.recs.models import (
+    BLEND,
     AlsParams,
+    Fusion,
+    Relevance,
+    all_metrics,
+    blend_grid,
     content_matrix,
     csr,
     fit_als,
+    fit_blend,
     item_neighbours,
     map_at_k,
     ndcg_at_k,
-    popularity_ranking,
     precision_at_k,
+    ranked,
     recall_at_k,
-    recommend_scores,
+    recommend,
+    train_candidates,
 )
 
 
 def test_metrics_by_hand():
     recs = np.array([[1, 2, 3, 4], [5, 6, 7, 8]])
-    relevant = [{2, 9}, {5}]
-    assert precision_at_k(recs, relevant, 2) == pytest.approx((1 / 2 + 1 / 2) / 2)
-    assert recall_at_k(recs, relevant, 2) == pytest.approx((1 / 2 + 1) / 2)
+    rel = Relevance([{2, 9}, {5}], n_items=10)
+    hits, n = rel(recs), rel.n_relevant
+    assert hits.tolist() == [[False, True, False, False], [True, False, False, False]]
+    assert precision_at_k(hits, n, 2) == pytest.approx((1 / 2 + 1 / 2) / 2)
+    assert recall_at_k(hits, n, 2) == pytest.approx((1 / 2 + 1) / 2)
     # user 1: hit at rank 2 -> (1/log2(3)) / (1 + 1/log2(3)); user 2: hit at rank 1 -> 1
     u1 = (1 / np.log2(3)) / (1 + 1 / np.log2(3))
-    assert ndcg_at_k(recs, relevant, 2) == pytest.approx((u1 + 1) / 2)
+    assert ndcg_at_k(hits, n, 2) == pytest.approx((u1 + 1) / 2)
     # AP@2: user 1 -> (1/2) / min(2, 2) = 0.25; user 2 -> 1 / 1
-    assert map_at_k(recs, relevant, 2) == pytest.approx((0.25 + 1) / 2)
+    assert map_at_k(hits, n, 2) == pytest.approx((0.25 + 1) / 2)
+    # ndcg@4 for user 2 with three relevant items, hits at ranks 1 and 4:
+    # (1 + 1/log2(5)) / (1 + 1/log2(3) + 1/log2(4)); -1 (no item) is never a hit.
+    rel3 = Relevance([{5, 8, 0}], n_items=10)
+    h3 = rel3(np.array([[5, 6, -1, 8]]))
+    assert ndcg_at_k(h3, rel3.n_relevant, 4) == pytest.approx(
+        (1 + 1 / np.log2(5)) / (1 + 1 / np.log2(3) + 1 / np.log2(4)))
+    assert map_at_k(h3, rel3.n_relevant, 4) == pytest.approx((1 + 2 / 4) / 3)
+    assert all_metrics(np.array([[5, 6, -1, 8]]), rel3)[("catalog_coverage", 10)] == pytest.approx(0.3)
 
 
 def test_csr_sums_duplicates_and_keeps_shape():
@@ -42,17 +59,53 @@ def test_csr_sums_duplicates_and_keeps_shape():
     assert m.toarray().tolist() == [[0, 9, 0, 2], [0, 0, 0, 0], [4, 0, 0, 0]]
 
 
-def test_excluded_items_never_recommended_and_popularity_order():
-    rng = np.random.default_rng(0)
-    users, items = rng.normal(size=(5, 3)), rng.normal(size=(8, 3))
-    exclude = sp.csr_matrix(np.eye(5, 8))
-    ids, _ = recommend_scores(users, items, exclude, 7)
-    for u in range(5):
-        assert u not in ids[u]
-        assert len(set(ids[u])) == 7
+def _trained(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    m = sp.random(40, 8, density=0.3, random_state=seed, format="csr", dtype=np.float32)
+    m.data[:] = rng.integers(1, 5, m.nnz)
     pop = np.array([5, 9, 1, 7, 0, 3, 2, 8], dtype=np.float32)
-    ranked = popularity_ranking(pop, sp.csr_matrix(([1.0], ([0], [1])), shape=(2, 8)), 3)
-    assert ranked.tolist() == [[7, 3, 0], [1, 7, 3]]
+    cats = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    return train_candidates(m, AlsParams(factors=4, iterations=3, seed=1), pop, cats, knn_k=3)
+
+
+def test_excluded_items_never_recommended_and_popularity_order():
+    t = _trained()
+    rows = np.arange(5)
+    exclude = sp.csr_matrix(np.eye(5, 8))
+    for model in (*t.models, BLEND):
+        ids = recommend(t, model, {"als": 1.0, "item_knn": 1.0, "popularity": 1.0}, rows, exclude, 7)
+        for u in range(5):
+            got = [i for i in ids[u] if i >= 0]
+            assert u not in got, model
+            assert len(set(got)) == len(got), model
+    ids = ranked(t, "popularity", np.arange(2), sp.csr_matrix(([1.0], ([0], [1])), shape=(2, 8)), 3)
+    assert ids.tolist() == [[7, 3, 0], [1, 7, 3]]
+    # item-kNN ranks every item: the ones its neighbours leave empty follow by popularity.
+    assert (ranked(t, "item_knn", rows, sp.csr_matrix((5, 8)), 8) >= 0).all()
+
+
+def test_fusion_by_hand():
+    # Two lists for one user; weights 1 and 3: item 2 = 1/61 + 3/62, item 1 = 1/62 + 3/61,
+    # item 0 = 1/63 (only in the first list), item 3 = 3/63.
+    lists = {"a": np.array([[2, 1, 0]]), "b": np.array([[1, 2, 3]])}
+    f = Fusion(lists, n_items=5)
+    assert f.top({"a": 1.0, "b": 3.0}, 4).tolist() == [[1, 2, 3, 0]]
+    assert f.top({"a": 1.0, "b": 0.0}, 4).tolist() == [[2, 1, 0, -1]]
+
+
+def test_blend_weights_are_deterministic():
+    t = _trained(3)
+    rows = np.arange(40)
+    rng = np.random.default_rng(9)
+    rel = Relevance([set(rng.choice(8, 2, replace=False).tolist()) for _ in rows], 8)
+    exclude = sp.csr_matrix((40, 8))
+    lists = {m: ranked(t, m, rows, exclude, 8) for m in t.models}
+    a = fit_blend(lists, rel, 8)
+    b = fit_blend({m: ranked(_trained(3), m, rows, exclude, 8) for m in t.models}, rel, 8)
+    assert a == b and a[0] in blend_grid(tuple(lists))
+    # Proportional weightings are tried once: (1, 1) and (2, 2) are the same blend.
+    grid = blend_grid(("x", "y"))
+    assert {"x": 1.0, "y": 1.0} in grid and {"x": 2.0, "y": 2.0} not in grid
 
 
 def test_als_is_deterministic_with_a_seed():
