@@ -121,7 +121,7 @@ def bare_als(db: str) -> tuple[float, dict]:
     with threadpool_limits(1, "blas"):
         model = AlternatingLeastSquares(factors=p.factors, regularization=p.regularization,
                                         alpha=p.alpha, iterations=p.iterations,
-                                        random_state=p.seed, num_threads=1)
+                                        random_state=p.seed, num_threads=0)  # all cores
         t_fit, _ = _timed(lambda: model.fit(mat, show_progress=False))
     return t_fit, {"bare_matrix_seconds": t_build + t_csr, "shape": list(shape), "nnz": int(mat.nnz)}
 
@@ -165,24 +165,57 @@ STEPS = {
 }
 
 
-def end_to_end(first: str, last: str) -> tuple[float, dict, dict]:
-    """Every asset in one in-process run: wall time, seconds per step, ALS timing metadata."""
+class RssSampler:
+    """Samples this process's resident set (native and Python memory alike) every 0.2 s, so the
+    peak can be attributed to the step running at that moment."""
+
+    def __init__(self):
+        import threading
+
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            with open("/proc/self/status") as f:
+                kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+            self.samples.append((time.time(), kb))
+            self._stop.wait(0.2)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def end_to_end(first: str, last: str) -> tuple[float, dict, dict, dict]:
+    """Every asset in one in-process run: wall time, seconds per step, ALS timing metadata, and
+    each step's peak resident memory (MB)."""
     import dagster as dg
 
     from conv_assets.definitions import ASSETS, build_resources
 
     t0 = time.perf_counter()
-    result = dg.materialize(
-        ASSETS, resources=build_resources(),
-        tags={"dagster/asset_partition_range_start": first,
-              "dagster/asset_partition_range_end": last},
-        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-    )
+    with RssSampler() as rss:
+        result = dg.materialize(
+            ASSETS, resources=build_resources(),
+            tags={"dagster/asset_partition_range_start": first,
+                  "dagster/asset_partition_range_end": last},
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        )
     wall = time.perf_counter() - t0
     assert result.success
     steps = {e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.all_events
              if e.event_type_value == "STEP_SUCCESS"}
-    return wall, steps, _metadata(result, "ml/item_factors")
+    starts = {e.step_key: e.timestamp for e in result.all_events if e.event_type_value == "STEP_START"}
+    ends = {e.step_key: e.timestamp for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+    step_rss = {k: max((kb for t, kb in rss.samples if starts[k] <= t <= ends.get(k, t)), default=0) / 1024
+                for k in starts}
+    return wall, steps, _metadata(result, "ml/item_factors"), step_rss
 
 
 def one_size(events: int, days: int, work: Path) -> dict:
@@ -197,8 +230,10 @@ def one_size(events: int, days: int, work: Path) -> dict:
                       CONV_SOURCE="canonical", CONV_MAX_QUARANTINE_SHARE="1")
     first, last = start.isoformat(), (start + timedelta(days=days - 1)).isoformat()
     out: dict = {"events": events, "days": days, "users": users, "generate_seconds": t_gen}
-    out["ours_end_to_end"], steps, als = end_to_end(first, last)
+    out["ours_end_to_end"], steps, als, step_rss = end_to_end(first, last)
     out["steps"] = steps
+    out["step_peak_rss_mb"] = step_rss
+    out["peak_step"] = max(step_rss, key=step_rss.get) if step_rss else None
     for name, keys in STEPS.items():
         out[name] = sum(steps.get(k, 0.0) for k in keys)
     out["ours_als_fit"] = als.get("fit_seconds")
@@ -218,35 +253,38 @@ def one_size(events: int, days: int, work: Path) -> dict:
         "als_asset_vs_bare_fit": out["ours_als_asset"] / out["bare_als_fit"],
         "matrix_vs_fit": (out["ours_als_matrix"] or 0) / out["bare_als_fit"],
         "forecast_vs_bare_loop": out["ours_forecasts"] / out["bare_forecast"] if out["bare_forecast"] else None,
-        "end_to_end_vs_bare_sum_plus_15s": out["ours_end_to_end"] / (out["bare_sum"] + 15),
+        "end_to_end_vs_read_csv": out["ours_end_to_end"] / out["bare_read"],
+        "end_to_end_vs_2x_bare_sum_plus_30s": out["ours_end_to_end"] / (2 * out["bare_sum"] + 30),
     }
     return out
 
 
 def add_one_day(history_days: list[int], per_day: int, work: Path) -> dict:
-    """Cost of loading one more day into a warehouse that holds 30, 60, 90 days."""
+    """Cost of loading one more day (ingest, clean, sessions, funnel) into one warehouse as it
+    grows: after 30 days of history, then 60, then 90 (the days between are loaded unmeasured)."""
     from conv_assets.generate import generate
 
     landing = work / "growth"
     start = date(2024, 1, 1)
-    n = max(history_days) + 1
+    n = max(history_days) + 2  # one day more: the generator's shop is closed on one day
     generate(landing, n, max(100, per_day // 10), per_day, seed=3, start=start)
-    files = sorted(landing.iterdir())
-    out = {}
+    files = sorted(landing.glob("*.csv"))
+    sub = work / "growth_land"
+    sub.mkdir()
+    os.environ.update(CONV_LANDING_DIR=str(sub), CONV_WAREHOUSE=str(work / "growth.duckdb"))
+    out, loaded = {}, 0
     for h in history_days:
-        wh = work / f"growth_{h}.duckdb"
-        sub = work / f"growth_land_{h}"
-        sub.mkdir()
-        for f in files[:h]:
+        for f in files[loaded:h]:
             os.link(f, sub / f.name)
-        os.environ.update(CONV_LANDING_DIR=str(sub), CONV_WAREHOUSE=str(wh))
-        _materialize(STAGES["ingest_clean"] + STAGES["sessions_funnel"],
-                     start.isoformat(), (start + timedelta(days=h - 1)).isoformat())
+        if h > loaded:
+            _materialize(STAGES["ingest_clean"] + STAGES["sessions_funnel"],
+                         files[loaded].stem.split("_")[1], files[h - 1].stem.split("_")[1])
         os.link(files[h], sub / files[h].name)
-        day = (start + timedelta(days=h)).isoformat()
+        day = files[h].stem.split("_")[1]
         out[h], _ = _timed(lambda d=day: _materialize(
             STAGES["ingest_clean"] + STAGES["sessions_funnel"], d, d))
-    return {"add_one_day_seconds": out,
+        loaded = h + 1
+    return {"add_one_day_seconds": out, "per_day": per_day,
             "add_one_day_ratio_max_vs_min_history": out[max(out)] / out[min(out)]}
 
 
@@ -255,7 +293,7 @@ def uci_run(work: Path) -> dict:
                       CONV_SOURCE="online_retail", CONV_MAX_QUARANTINE_SHARE="0.5")
     files = sorted(str(p) for p in UCI.glob("*.csv"))
     out: dict = {}
-    out["ours_end_to_end"], steps, _ = end_to_end("2010-12-01", "2011-12-09")
+    out["ours_end_to_end"], steps, _, _ = end_to_end("2010-12-01", "2011-12-09")
     out["steps"] = steps
     out["ours_ingest_clean"] = steps["raw__events"] + steps["clean_events"]
     out["bare_read"] = bare_read(files, str(work / "uci_bare.duckdb"))
@@ -298,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 2_000_000, 4_000_000, 8_000_000])
     p.add_argument("--days", type=int, default=30)
-    p.add_argument("--growth-days", type=int, default=10_000, help="events per day in the add-one-day test (0 = skip)")
+    p.add_argument("--growth-days", type=int, default=266_667,
+                   help="events per day in the add-one-day test (0 = skip)")
     p.add_argument("--no-uci", action="store_true")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -328,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2, default=str))
     print(table(report))
+    print(targets(report))
     print(f"\nwritten to {args.out}")
     return 0
 
@@ -362,6 +402,38 @@ def table(report: dict) -> str:
                      f"{u['bare_read']:.1f}s; end to end {u['ours_end_to_end']:.1f}s; "
                      f"peak RSS {u['peak_rss_mb']:.0f} MB")
     return "\n".join(lines)
+
+
+def targets(report: dict) -> str:
+    """The scale issue's targets next to what was measured (largest size for the one-size ones)."""
+    big = max(report["sizes"], key=lambda s: s["events"]) if report["sizes"] else None
+    small = min(report["sizes"], key=lambda s: s["events"]) if report["sizes"] else None
+    rows = []
+
+    def row(name, measured, target, ok):
+        rows.append(f"  {'met ' if ok else 'MISS'}  {name}: {measured} (target {target})")
+
+    if big:
+        r = big["ratios"]
+        n = f"{big['events']:,} events"
+        row(f"end to end vs bare read_csv, {n}", f"{big['ours_end_to_end']:.0f} s = "
+            f"{r['end_to_end_vs_read_csv']:.1f}x", "<= 20x", r["end_to_end_vs_read_csv"] <= 20)
+        row(f"end to end vs 2 x bare steps + 30 s, {n}", f"{big['ours_end_to_end']:.0f} s vs "
+            f"{2 * big['bare_sum'] + 30:.0f} s", "<= 1.0x", r["end_to_end_vs_2x_bare_sum_plus_30s"] <= 1)
+        row(f"peak RSS, {n}", f"{big['peak_rss_mb']:,.0f} MB (peak in step {big.get('peak_step')})",
+            "<= 3,072 MB", big["peak_rss_mb"] <= 3072)
+        growth = (big["peak_rss_mb"] / small["peak_rss_mb"]) / (big["events"] / small["events"])
+        row("memory growth vs data growth", f"RSS x{big['peak_rss_mb'] / small['peak_rss_mb']:.2f} "
+            f"for data x{big['events'] / small['events']:.0f}", "<= data growth", growth <= 1)
+        for s in report["sizes"]:
+            x = s["ratios"]["ingest_clean_vs_read_csv"]
+            row(f"ingest + clean vs read_csv, {s['events']:,} events", f"{x:.1f}x", "<= 3x", x <= 3)
+    if "growth" in report:
+        g = report["growth"]["add_one_day_seconds"]
+        h = max(g, key=int)
+        row(f"one more day on {h} days of history (ingest through funnel)",
+            f"{g[h]:.1f} s at {report['growth'].get('per_day', 0):,} events a day", "<= 30 s", g[h] <= 30)
+    return "\ntargets (the scale issue):\n" + "\n".join(rows)
 
 
 if __name__ == "__main__":

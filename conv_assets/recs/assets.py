@@ -213,9 +213,9 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         item_ids = items["product_id"].to_numpy()
         keep = ids.ravel() >= 0
         recs_parts.append(pl.DataFrame({
-            "user_id": np.repeat(seen_users["user_id"].to_numpy(), n)[keep],
+            "user_id": pl.Series(np.repeat(seen_users["user_id"].to_numpy(), n)[keep], dtype=pl.String),
             "rank": np.tile(np.arange(1, n + 1, dtype=np.int32), len(rows))[keep],
-            "product_id": item_ids[ids.ravel()[keep]],
+            "product_id": pl.Series(item_ids[ids.ravel()[keep]], dtype=pl.String),
             "score": scores.ravel()[keep],
         }).with_columns(pl.lit(served).alias("source")))
         # 2-D arrays become list columns without a Python loop over rows.

@@ -326,11 +326,12 @@ def content_matrix(texts: list[str]) -> sp.csr_matrix | None:
 
 def item_neighbours(
     item_factors: np.ndarray | None, content: sp.csr_matrix | None, support: np.ndarray, k: int,
-    shrink: float = 10.0, batch: int = 1024,
+    shrink: float = 10.0, batch: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k neighbours per item from a blend of ALS (cosine of item factors) and content
     (TF-IDF cosine): score = w * als + (1 - w) * content, w = n / (n + shrink), where n is the
-    item's number of users (`support`). Items nobody interacted with (w = 0) rely on content
+    item's number of users (`support`). Computed in blocks of items sized to about 16 MB of
+    scores, never catalogue x catalogue at once. Items nobody interacted with (w = 0) rely on content
     alone: the cold start. Without content, ALS alone; without factors, content alone."""
     n = len(support)
     w = (support / (support + shrink)).astype(np.float32)[:, None]
@@ -342,6 +343,7 @@ def item_neighbours(
     vals = np.zeros((n, k), dtype=np.float32)
     if k == 0:
         return ids, vals
+    batch = batch or max(1, (1 << 22) // max(n, 1))  # about 16 MB of scores per block
     with threadpool_limits(1, "blas"):
         for s in range(0, n, batch):
             rows = slice(s, min(s + batch, n))
