@@ -199,10 +199,11 @@ def end_to_end(first: str, last: str) -> tuple[float, dict, dict, dict]:
 
     from conv_assets.definitions import ASSETS, build_resources
 
+    instance = dg.DagsterInstance.ephemeral()
     t0 = time.perf_counter()
     with RssSampler() as rss:
         result = dg.materialize(
-            ASSETS, resources=build_resources(),
+            ASSETS, resources=build_resources(), instance=instance,
             tags={"dagster/asset_partition_range_start": first,
                   "dagster/asset_partition_range_end": last},
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
@@ -211,8 +212,9 @@ def end_to_end(first: str, last: str) -> tuple[float, dict, dict, dict]:
     assert result.success
     steps = {e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.all_events
              if e.event_type_value == "STEP_SUCCESS"}
-    starts = {e.step_key: e.timestamp for e in result.all_events if e.event_type_value == "STEP_START"}
-    ends = {e.step_key: e.timestamp for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+    logs = [e for e in instance.all_logs(result.run_id) if e.dagster_event is not None]
+    starts = {e.step_key: e.timestamp for e in logs if e.dagster_event.event_type_value == "STEP_START"}
+    ends = {e.step_key: e.timestamp for e in logs if e.dagster_event.event_type_value == "STEP_SUCCESS"}
     step_rss = {k: max((kb for t, kb in rss.samples if starts[k] <= t <= ends.get(k, t)), default=0) / 1024
                 for k in starts}
     return wall, steps, _metadata(result, "ml/item_factors"), step_rss

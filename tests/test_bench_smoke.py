@@ -25,7 +25,10 @@ def test_bench_script_runs_at_tiny_size(tmp_path):
     size = report["sizes"][0]
     assert size["events"] == 3000
     for key in ("ingest_clean_vs_read_csv", "funnel_vs_sql", "als_fit_vs_bare", "matrix_vs_fit",
-                "end_to_end_vs_bare_sum_plus_15s"):
+                "end_to_end_vs_read_csv", "end_to_end_vs_2x_bare_sum_plus_30s"):
         assert size["ratios"][key] > 0, key
     assert set(report["growth"]["add_one_day_seconds"]) == {"30", "60", "90"}
+    # Peak memory is attributed to a step, and the targets are printed.
+    assert size["peak_step"] in size["steps"] or size["peak_step"] in size["step_peak_rss_mb"]
+    assert "targets (the scale issue)" in proc.stdout
     assert "ingest+clean" in proc.stdout

@@ -57,8 +57,9 @@ def test_demo_generates_then_runs_and_prints_summary(env, capsys, monkeypatch):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "clean.events" in out and "quarantined rows by reason" in out
-    files = sorted(p.name for p in env.landing.iterdir())
+    files = sorted(p.name for p in env.landing.glob("*.csv"))
     assert len(files) == 2
+    assert (env.landing / ".truth" / "suspicious_users.csv").exists()  # hidden: not ingested
     assert env.scalar("SELECT count(*) FROM ops.ingested_files") == 2
     raw = env.scalar("SELECT count(*) FROM raw.events")
     assert raw == env.scalar("SELECT count(*) FROM clean.events") + env.scalar(

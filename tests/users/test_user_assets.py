@@ -67,7 +67,7 @@ def test_taobao_features_and_abandoned_cart_audience(taobao):
         "SELECT count(*) FILTER (event_type = 'view'), count(*) FILTER (event_type = 'cart') "
         "FROM clean.events WHERE event_date < $c", {"c": cutoff})[0]
     n = taobao.scalar("SELECT count(*) FROM analytics.campaign_audiences WHERE audience = 'abandoned_cart'")
-    assert n == 408  # as stated in the README
+    assert n == 411  # as stated in the README
     # Each listed user really abandoned a cart in the 7 days before the cutoff.
     assert taobao.scalar("""
         SELECT count(*) FROM analytics.campaign_audiences a
