@@ -62,12 +62,20 @@ def fit_als(user_items: sp.csr_matrix, params: AlsParams):
 
 
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the n highest scores per row, best first (ties: lower index first)."""
+    """Indices of the n highest scores per row, best first; ties go to the lower index, also at
+    the cut (argpartition alone would pick among tied items arbitrarily)."""
     n = min(n, scores.shape[1])
-    part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
-    vals = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -vals), axis=1)
-    return np.take_along_axis(part, order, axis=1)
+    if n == 0:
+        return np.zeros((scores.shape[0], 0), dtype=np.int64)
+    part = np.argpartition(-scores, n - 1, axis=1)
+    kth = np.take_along_axis(scores, part[:, n - 1:n], axis=1)
+    above = scores > kth
+    equal = scores == kth
+    need = n - above.sum(axis=1, keepdims=True)
+    chosen = above | (equal & (np.cumsum(equal, axis=1) <= need))
+    idx = np.nonzero(chosen)[1].reshape(scores.shape[0], n)
+    vals = np.take_along_axis(scores, idx, axis=1)
+    return np.take_along_axis(idx, np.lexsort((idx, -vals), axis=1), axis=1)
 
 
 # --- candidates ------------------------------------------------------------------------------
@@ -123,46 +131,74 @@ def train_candidates(m: sp.csr_matrix, params: AlsParams, popularity: np.ndarray
     return Trained(m, als, knn, pop, user_cat, item_cat if user_cat is not None else None)
 
 
-def base_scores(t: Trained, model: str, rows: np.ndarray) -> np.ndarray:
-    """Dense scores (len(rows) x items) of one base model; callers pass small batches. Items a
-    model cannot rank come after the ones it can, ordered by popularity."""
-    n_items = t.matrix.shape[1]
-    fill = t.pop[None, :] - 2.0  # below every real score
-    if model == "als":
-        return (t.als.user_factors[rows] @ t.als.item_factors.T).astype(np.float32)
+def _pool(t: Trained, model: str, rows: np.ndarray, depth: int) -> np.ndarray:
+    """The items that can reach a row's top `depth` (its exclusions counted in `depth`): the
+    most popular ones, plus the most popular of each category (category_popularity) or every item
+    the rows' neighbours score (item_knn). Scoring only these is exact and keeps the blocks small."""
+    order = np.argsort(-t.pop, kind="stable")
+    parts = [order[:depth]]
+    if model == "category_popularity":
+        cats = t.item_cat[order]
+        for c in np.unique(cats[cats >= 0]):
+            parts.append(order[cats == c][:depth])
+    elif model == "item_knn":
+        parts.append(np.unique((t.matrix[rows] @ t.knn).indices))
+    return np.unique(np.concatenate(parts))
+
+
+def base_scores(t: Trained, model: str, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Dense scores (rows x cols) of one base model. Items a model cannot rank come after the
+    ones it can, ordered by popularity."""
+    pop = t.pop[cols]
+    fill = pop[None, :] - 2.0  # below every real score
     if model == "item_knn":
-        s = (t.matrix[rows] @ t.knn).toarray().astype(np.float32)
+        s = (t.matrix[rows] @ t.knn[:, cols]).toarray().astype(np.float32)
         return np.where(s > 0, s, fill)
     if model == "popularity":
-        return np.broadcast_to(t.pop, (len(rows), n_items)).copy()
+        return np.broadcast_to(pop, (len(rows), len(cols))).copy()
     if model == "category_popularity":
-        cat = t.item_cat
+        cat = t.item_cat[cols]
         share = t.user_cat[rows].toarray()
-        s = np.where(cat >= 0, share[:, np.maximum(cat, 0)], 0.0) * (1.0 + t.pop)
+        s = np.where(cat >= 0, share[:, np.maximum(cat, 0)], 0.0) * (1.0 + pop)
         return np.where(s > 0, s, fill).astype(np.float32)
     raise ValueError(f"unknown model {model}")
 
 
-def _batches(n_rows: int, n_items: int):
-    step = max(1, (1 << 22) // max(n_items, 1))  # about 16 MB of float32 scores at a time
-    for s in range(0, n_rows, step):
-        yield slice(s, min(s + step, n_rows))
+def _als_top(t: Trained, rows: np.ndarray, exclude: sp.csr_matrix, n: int):
+    """implicit's own top-k (C++, every core) over ALS scores, exclusions filtered there."""
+    from implicit.cpu.topk import topk
+
+    with threadpool_limits(1, "blas"):
+        ids, scores = topk(np.ascontiguousarray(t.als.item_factors, dtype=np.float32),
+                           np.ascontiguousarray(t.als.user_factors[rows], dtype=np.float32), n,
+                           filter_query_items=exclude.tocsr().astype(np.float32), num_threads=0)
+    scores = np.where(scores <= np.finfo(np.float32).min, -np.inf, scores).astype(np.float32)
+    return np.where(scores > -np.inf, ids, -1).astype(np.int64), scores
 
 
 def ranked(t: Trained, model: str, rows: np.ndarray, exclude: sp.csr_matrix, n: int,
            with_scores: bool = False):
     """Top-n item indices per user row for a base model, `exclude` (one row per entry of rows)
-    removed; -1 pads when fewer items are left. Batched: never users x catalogue at once."""
+    removed; -1 pads when fewer items are left. ALS through implicit's top-k; the others score
+    blocks of users against the items that can reach their top n, never users x catalogue."""
     n = min(n, t.matrix.shape[1])
+    if model == "als":
+        ids, vals = _als_top(t, rows, exclude, n)
+        return (ids, vals) if with_scores else ids
     out = np.full((len(rows), n), -1, dtype=np.int64)
     vals = np.full((len(rows), n), -np.inf, dtype=np.float32)
-    for b in _batches(len(rows), t.matrix.shape[1]):
-        scores = base_scores(t, model, rows[b])
-        ex = exclude[b].tocoo()
-        scores[ex.row, ex.col] = -np.inf
+    exclude = exclude.tocsr()
+    step = 128 if model == "item_knn" else 1024  # a kNN pool can be wide
+    for s0 in range(0, len(rows), step):
+        b = slice(s0, min(s0 + step, len(rows)))
+        ex = exclude[b]
+        cols = _pool(t, model, rows[b], n + int(ex.getnnz(axis=1).max(initial=0)))
+        scores = base_scores(t, model, rows[b], cols)
+        exc = ex[:, cols].tocoo()
+        scores[exc.row, exc.col] = -np.inf
         idx = top_n(scores, n)
         vals[b] = np.take_along_axis(scores, idx, axis=1)
-        out[b] = np.where(vals[b] > -np.inf, idx, -1)
+        out[b] = np.where(vals[b] > -np.inf, cols[idx], -1)
     return (out, vals) if with_scores else out
 
 

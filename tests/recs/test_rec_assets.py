@@ -46,9 +46,9 @@ def test_uci_served_model_beats_popularity(uci):
     assert {m for _, m in ndcg} == {"als", "popularity", "item_knn", "blend"}
     served = uci.query("SELECT DISTINCT model FROM ml.rec_evaluation WHERE served")
     assert served == [("blend",)]
-    # As stated in the README (test window): blend 0.0971, item_knn 0.0953, als 0.0909,
+    # As stated in the README (test window): blend 0.0973, item_knn 0.0953, als 0.0909,
     # popularity 0.0634: 1.53x popularity. Seeded; 0.0005 covers float summation order.
-    assert ndcg[("test", "blend")] == pytest.approx(0.0971, abs=0.0005)
+    assert ndcg[("test", "blend")] == pytest.approx(0.0973, abs=0.0005)
     assert ndcg[("test", "item_knn")] == pytest.approx(0.0953, abs=0.0005)
     assert ndcg[("test", "als")] == pytest.approx(0.0909, abs=0.0005)
     assert ndcg[("test", "popularity")] == pytest.approx(0.0634, abs=0.0005)
