@@ -379,23 +379,27 @@ def item_categories(con, items: pl.DataFrame) -> np.ndarray:
     return out
 
 
-def tune(con, sp_: Split, base: AlsParams, half_life: float, budget_s: float, log) -> dict:
-    """Coordinate search on the validation split: the decay half-life, then ALS factors,
-    regularization and alpha, each over a few values with the others held at their best; stops
-    when the time box is spent (the configs tried so far decide)."""
+def half_lives(default: float) -> list[float]:
+    """The decay half-lives the validation search tries, the configured one first."""
+    return list(dict.fromkeys([default, 7.0, 28.0, 0.0]))
+
+
+def tune(matrices: dict[float, sp.csr_matrix], sp_: Split, base: AlsParams, half_life: float,
+         budget_s: float, log) -> dict:
+    """Coordinate search on the validation split (`matrices`: its training matrix per
+    half-life): the decay half-life, then ALS factors, regularization and alpha, each over a few
+    values with the others held at their best; stops when the time box is spent (the configs
+    tried so far decide). No warehouse connection is held while the models train."""
     import time
 
     t0 = time.perf_counter()
     best = {"half_life_days": half_life, **base.__dict__}
-    matrices: dict[float, sp.csr_matrix] = {}
     scores: dict[tuple, float] = {}
 
     def score(cfg: dict) -> float:
         key = tuple(sorted(cfg.items()))
         if key not in scores:
             hl = cfg["half_life_days"]
-            if hl not in matrices:
-                matrices[hl] = sp_.matrix(con, hl)
             params = AlsParams(**{k: v for k, v in cfg.items() if k != "half_life_days"})
             t = Trained(matrices[hl], fit_als(matrices[hl], params), None, np.zeros(0), None, None)
             recs = ranked(t, "als", sp_.rows, sp_.exclude, 10)
@@ -403,7 +407,7 @@ def tune(con, sp_: Split, base: AlsParams, half_life: float, budget_s: float, lo
             log(f"tuning {cfg}: validation ndcg@10 {scores[key]:.4f}")
         return scores[key]
 
-    grid = {"half_life_days": [half_life, 7.0, 28.0, 0.0], "factors": [base.factors, 32, 128],
+    grid = {"half_life_days": list(matrices), "factors": [base.factors, 32, 128],
             "regularization": [base.regularization, 0.01, 0.5], "alpha": [base.alpha, 5.0, 20.0]}
     stopped = False
     for name, values in grid.items():
@@ -415,8 +419,7 @@ def tune(con, sp_: Split, base: AlsParams, half_life: float, budget_s: float, lo
             if score(cand) > score(best) + 1e-9:
                 best = cand
     return {"best": best, "configs_tried": len(scores), "time_box_hit": stopped,
-            "seconds": time.perf_counter() - t0,
-            "matrix": matrices[best["half_life_days"]]}
+            "seconds": time.perf_counter() - t0}
 
 
 def evaluate_all(t: Trained, sp_: Split, weights: dict) -> tuple[dict, dict]:
@@ -450,34 +453,37 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     budget = float(os.environ.get("CONV_RECS_TUNING_SECONDS", "120"))
     cap = int(os.environ.get("CONV_RECS_EVAL_USERS", "20000"))
     days = timedelta(days=s["test_days"])
+    window = timedelta(days=s["window_days"])
     with warehouse.connect(read_only=True) as con:
         end = event_day_range(con)[1]
         test_start, val_start = end - days, end - 2 * days
-        window = timedelta(days=s["window_days"])
         val = load_split(con, val_start - window, val_start, test_start, cap, base.seed)
-        note, rows, served, chosen, weights, tuning = "", [], None, None, {}, {}
-        if val is None:
-            note = "no user with history bought a new product in the validation window"
-        else:
-            tuning = tune(con, val, base, s["half_life_days"], budget, context.log.info)
-            chosen = tuning.pop("best")
-            params = AlsParams(**{k: v for k, v in chosen.items() if k != "half_life_days"})
-            t = train_candidates(tuning.pop("matrix"), params, val.popularity, val.item_cat)
-            lists = {m: ranked(t, m, val.rows, val.exclude, BLEND_DEPTH) for m in t.models}
-            weights, _ = fit_blend(lists, val.relevance, val.items.height)
-            _, val_metrics = evaluate_all(t, val, weights)
-            order = ("popularity", "category_popularity", "item_knn", "als", BLEND)
-            ndcg_val = {m: v[("ndcg", 10)] for m, v in val_metrics.items()}
-            served = max((m for m in order if m in ndcg_val), key=lambda m: (ndcg_val[m], -order.index(m)))
-            rows += _rows(val_metrics, "validation", val, chosen, weights, served)
+        matrices = {hl: val.matrix(con, hl) for hl in half_lives(s["half_life_days"])} if val else {}
+    # Connection closed: no lock is held while the candidates train.
+    note, rows, served, chosen, weights, tuning = "", [], None, None, {}, {}
+    if val is None:
+        note = "no user with history bought a new product in the validation window"
+    else:
+        tuning = tune(matrices, val, base, s["half_life_days"], budget, context.log.info)
+        chosen = tuning.pop("best")
+        params = AlsParams(**{k: v for k, v in chosen.items() if k != "half_life_days"})
+        t = train_candidates(matrices[chosen["half_life_days"]], params, val.popularity, val.item_cat)
+        lists = {m: ranked(t, m, val.rows, val.exclude, BLEND_DEPTH) for m in t.models}
+        weights, _ = fit_blend(lists, val.relevance, val.items.height)
+        _, val_metrics = evaluate_all(t, val, weights)
+        order = ("popularity", "category_popularity", "item_knn", "als", BLEND)
+        ndcg_val = {m: v[("ndcg", 10)] for m, v in val_metrics.items()}
+        served = max((m for m in order if m in ndcg_val), key=lambda m: (ndcg_val[m], -order.index(m)))
+        rows += _rows(val_metrics, "validation", val, chosen, weights, served)
+        with warehouse.connect(read_only=True) as con:
             test = load_split(con, test_start - window, test_start, end, cap, base.seed)
-            if test is None:
-                note = "no user with history bought a new product in the test window"
-            else:
-                tt = train_candidates(test.matrix(con, chosen["half_life_days"]), params,
-                                      test.popularity, test.item_cat)
-                _, test_metrics = evaluate_all(tt, test, weights)
-                rows += _rows(test_metrics, "test", test, chosen, weights, served)
+            test_matrix = test.matrix(con, chosen["half_life_days"]) if test else None
+        if test is None:
+            note = "no user with history bought a new product in the test window"
+        else:
+            tt = train_candidates(test_matrix, params, test.popularity, test.item_cat)
+            _, test_metrics = evaluate_all(tt, test, weights)
+            rows += _rows(test_metrics, "test", test, chosen, weights, served)
     out = pl.DataFrame(rows, schema=EVAL_SCHEMA)
     with warehouse.connect() as con:
         replace_table(con, "ml/replace_rec_evaluation", out)
