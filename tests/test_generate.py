@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from conv_assets.generate import TRUTH, generate
+from conv_assets.sources import list_landed_files
 
 FIRST = date(2024, 9, 2)
 
@@ -105,8 +106,9 @@ def test_ground_truth_names_the_bad_actors_and_they_behave_so(shop):
     out, _, con = shop
     kinds = dict(con.execute("SELECT kind, count(*) FROM truth GROUP BY 1").fetchall())
     assert set(kinds) == {"scraper", "card_tester", "reseller"} and all(n >= 2 for n in kinds.values())
-    # The truth file is hidden from the landing scan.
-    assert TRUTH.parts[0].startswith(".")
+    # The truth file is hidden from the landing scan: only the daily CSVs are landed files.
+    assert (out / TRUTH).exists()
+    assert {p.name for p in list_landed_files(out)} == {p.name for p in out.glob("*.csv")}
     scrapers = one(con, """SELECT min(m) FROM (SELECT user_id, max(n) AS m FROM (
         SELECT user_id, date_trunc('minute', ts), count(*) AS n FROM ev
         WHERE user_id IN (SELECT user_id FROM truth WHERE kind = 'scraper') GROUP BY ALL) GROUP BY 1)""")

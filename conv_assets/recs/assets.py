@@ -422,10 +422,10 @@ def tune(matrices: dict[float, sp.csr_matrix], sp_: Split, base: AlsParams, half
             "seconds": time.perf_counter() - t0}
 
 
-def evaluate_all(t: Trained, sp_: Split, weights: dict) -> tuple[dict, dict]:
-    """Top-20 lists of every candidate (the blend with `weights`) and their metrics."""
-    recs = {m: recommend(t, m, weights, sp_.rows, sp_.exclude, 20) for m in (*t.models, BLEND)}
-    return recs, {m: all_metrics(r, sp_.relevance) for m, r in recs.items()}
+def evaluate_all(t: Trained, sp_: Split, weights: dict) -> dict:
+    """Metrics of every candidate's top 20 (the blend with `weights`)."""
+    return {m: all_metrics(recommend(t, m, weights, sp_.rows, sp_.exclude, 20), sp_.relevance)
+            for m in (*t.models, BLEND)}
 
 
 @dg.asset(key=EVALUATION, deps=[CLEAN, dg.AssetKey(["analytics", "suspicious_activity"])],
@@ -470,7 +470,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
         t = train_candidates(matrices[chosen["half_life_days"]], params, val.popularity, val.item_cat)
         lists = {m: ranked(t, m, val.rows, val.exclude, BLEND_DEPTH) for m in t.models}
         weights, _ = fit_blend(lists, val.relevance, val.items.height)
-        _, val_metrics = evaluate_all(t, val, weights)
+        val_metrics = evaluate_all(t, val, weights)
         order = ("popularity", "category_popularity", "item_knn", "als", BLEND)
         ndcg_val = {m: v[("ndcg", 10)] for m, v in val_metrics.items()}
         served = max((m for m in order if m in ndcg_val), key=lambda m: (ndcg_val[m], -order.index(m)))
@@ -482,7 +482,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
             note = "no user with history bought a new product in the test window"
         else:
             tt = train_candidates(test_matrix, params, test.popularity, test.item_cat)
-            _, test_metrics = evaluate_all(tt, test, weights)
+            test_metrics = evaluate_all(tt, test, weights)
             rows += _rows(test_metrics, "test", test, chosen, weights, served)
     out = pl.DataFrame(rows, schema=EVAL_SCHEMA)
     with warehouse.connect() as con:
