@@ -94,7 +94,7 @@ def _forget(args: argparse.Namespace) -> int:
     if not ids:
         raise CliError("give user ids or --file")
     settings = load_settings()
-    if not Path(settings.warehouse).exists():
+    if not settings.lake and not Path(settings.warehouse).exists():
         raise CliError(f"warehouse {settings.warehouse} does not exist")
     warnings.filterwarnings("ignore")
     try:
@@ -104,7 +104,7 @@ def _forget(args: argparse.Namespace) -> int:
     total = sum(outcome.rows_deleted.values())
     print(f"erased {outcome.users} user(s): {total:,} rows deleted from "
           f"{sum(1 for n in outcome.rows_deleted.values() if n)} tables; derived tables rebuilt; "
-          f"file compacted {outcome.bytes_before:,} -> {outcome.bytes_after:,} bytes")
+          f"storage compacted {outcome.bytes_before:,} -> {outcome.bytes_after:,} bytes")
     return 0
 
 

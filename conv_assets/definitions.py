@@ -8,11 +8,11 @@ from conv_assets.analytics.assets import ASSETS as ANALYTICS
 from conv_assets.clean.assets import clean_events
 from conv_assets.forecast.assets import ASSETS as FORECAST
 from conv_assets.ingest.assets import raw_events
-from conv_assets.jobs import daily_analytics_job, ingest_job, models_job
-from conv_assets.ops.assets import analyst_copy
+from conv_assets.jobs import EXECUTOR, daily_analytics_job, ingest_job, models_job
+from conv_assets.ops.assets import analyst_copy, lake_maintenance
 from conv_assets.recs.assets import ASSETS as RECS
 from conv_assets.resources import Landing, Warehouse
-from conv_assets.schedules import daily_schedule, models_schedule
+from conv_assets.schedules import daily_schedule, lake_maintenance_schedule, models_schedule
 from conv_assets.sensors import automation_sensor, daily_chain_sensor, landing_sensor
 from conv_assets.settings import load_settings
 from conv_assets.users.assets import ASSETS as USERS
@@ -21,7 +21,7 @@ from conv_assets.users.assets import ASSETS as USERS
 def build_resources() -> dict[str, dg.ConfigurableResource]:
     s = load_settings()
     return {
-        "warehouse": Warehouse(path=s.warehouse),
+        "warehouse": Warehouse.from_settings(s),
         "landing": Landing(
             directory=s.landing_dir, source=s.source, mapping=s.mapping,
             source_timezone=s.source_timezone,
@@ -29,14 +29,20 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
     }
 
 
-ASSETS = [raw_events, clean_events, *ANALYTICS, *FORECAST, *USERS, *RECS, analyst_copy]
+LAKE = bool(load_settings().lake)
+# File mode: analysts read a published copy. Lake mode: they attach the lake read-only, and the
+# lake is compacted on a schedule instead.
+ASSETS = [raw_events, clean_events, *ANALYTICS, *FORECAST, *USERS, *RECS,
+          lake_maintenance if LAKE else analyst_copy]
 
 defs = dg.Definitions(
     assets=ASSETS,
     jobs=[ingest_job, daily_analytics_job, models_job],
-    schedules=[daily_schedule, models_schedule],
+    schedules=[daily_schedule, models_schedule, *([lake_maintenance_schedule] if LAKE else [])],
     sensors=[landing_sensor, daily_chain_sensor, automation_sensor],
     resources=build_resources(),
-    # Runs launched for single assets (the analyst copy, the UI) also run in one process.
-    executor=dg.in_process_executor,
+    # File mode: a run's steps share the one DuckDB writer anyway, so they run in one process
+    # (a process per step would cost seconds of start-up each). Lake mode: independent steps
+    # (forecasts, ALS, segments) run at once in their own processes.
+    executor=EXECUTOR,
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from conv_assets.privacy import as_stored, erasure_hash
-from conv_assets.resources import open_warehouse, run_sql
+from conv_assets.resources import Warehouse, open_warehouse, run_sql, transaction
 from conv_assets.settings import Settings
 
 
@@ -21,27 +21,24 @@ class ForgetOutcome:
     bytes_after: int
 
 
-def delete_users(warehouse: str, raw_ids: list[str]) -> dict[str, int]:
+def delete_users(warehouse: Warehouse, raw_ids: list[str]) -> dict[str, int]:
     """Record the erasure and delete the users' rows from every table with a user_id column."""
     stored = as_stored(raw_ids)
-    con = open_warehouse(warehouse)
-    try:
-        con.execute("BEGIN TRANSACTION")
-        run_sql(con, "ops/insert_erasures", user_hashes=[erasure_hash(u) for u in stored])
-        run_sql(con, "ops/subtract_erased_file_days", ids=stored)
+    with warehouse.connect() as con:
         tables = run_sql(con, "ops/select_user_tables").fetchall()
         deleted = {}
-        for schema, table in tables:
-            # Names come from DuckDB's own catalog, never from input.
-            name = f'"{schema}"."{table}"'
-            n = con.execute(
-                f"DELETE FROM {name} WHERE user_id IN (SELECT unnest(CAST($ids AS VARCHAR[])))",
-                {"ids": stored},
-            ).fetchall()[0][0]
-            deleted[f"{schema}.{table}"] = int(n)
-        con.execute("COMMIT")
-    finally:
-        con.close()
+        with transaction(con, "ops.erasures", "ops.ingested_file_days",
+                         *[f"{s}.{t}" for s, t in tables]):
+            run_sql(con, "ops/insert_erasures", user_hashes=[erasure_hash(u) for u in stored])
+            run_sql(con, "ops/subtract_erased_file_days", ids=stored)
+            for schema, table in tables:
+                # Names come from DuckDB's own catalog, never from input.
+                name = f'"{schema}"."{table}"'
+                n = con.execute(
+                    f"DELETE FROM {name} WHERE user_id IN (SELECT unnest(CAST($ids AS VARCHAR[])))",
+                    {"ids": stored},
+                ).fetchall()[0][0]
+                deleted[f"{schema}.{table}"] = int(n)
     return deleted
 
 
@@ -76,15 +73,26 @@ def compact(warehouse: str) -> None:
 
 
 def forget(settings: Settings, raw_ids: list[str]) -> ForgetOutcome:
-    """Erase users, rebuild the tables derived from clean events, compact, republish."""
+    """Erase users, rebuild the tables derived from clean events, then make the deletion
+    physical: compact and republish the file, or on a lake rewrite the data files that held
+    the rows and drop every older snapshot and unreferenced file (time travel to before the
+    erasure ends here: that is the point)."""
+    from conv_assets.ops.assets import lake_bytes, maintain_lake, publish
     from conv_assets.pipeline import rebuild_from_clean
 
-    before = Path(settings.warehouse).stat().st_size
-    deleted = delete_users(settings.warehouse, raw_ids)
+    warehouse = Warehouse.from_settings(settings)
+    if warehouse.is_lake:
+        with warehouse.connect(read_only=True) as con:
+            before = lake_bytes(con)
+    else:
+        before = Path(settings.warehouse).stat().st_size
+    deleted = delete_users(warehouse, raw_ids)
     rebuild_from_clean(settings)
+    if warehouse.is_lake:
+        with warehouse.connect() as con:
+            maintain_lake(con, keep_days=0)
+            after = lake_bytes(con)
+        return ForgetOutcome(len(raw_ids), deleted, before, after)
     compact(settings.warehouse)
-    from conv_assets.definitions import build_resources
-    from conv_assets.ops.assets import publish
-
-    publish(build_resources()["warehouse"])
+    publish(warehouse)
     return ForgetOutcome(len(raw_ids), deleted, before, Path(settings.warehouse).stat().st_size)

@@ -1,9 +1,15 @@
 """Jobs the schedules and sensors launch.
 
-Each runs its steps in one process (`in_process_executor`): the steps share one DuckDB writer
-anyway (pool `warehouse`), and a process per step would cost seconds of start-up each."""
+With the DuckDB file, each runs its steps in one process (`in_process_executor`): the steps share
+one DuckDB writer anyway (pool `warehouse`), and a process per step would cost seconds of
+start-up each. On a lake (CONV_LAKE), the models job runs independent steps at once, one process
+each (`multiprocess_executor`, as many as cores)."""
+
+import os
 
 import dagster as dg
+
+EXECUTOR = dg.multiprocess_executor if os.environ.get("CONV_LAKE") else dg.in_process_executor
 
 RAW = dg.AssetKey(["raw", "events"])
 CLEAN = [dg.AssetKey(["clean", "events"]), dg.AssetKey(["clean", "quarantine"])]
@@ -43,5 +49,5 @@ daily_analytics_job = dg.define_asset_job(
 )
 # Whole-history tables and models, retrained on their own schedule.
 models_job = dg.define_asset_job(
-    "models_job", selection=dg.AssetSelection.assets(*GLOBAL_MODELS), executor_def=dg.in_process_executor
+    "models_job", selection=dg.AssetSelection.assets(*GLOBAL_MODELS), executor_def=EXECUTOR
 )

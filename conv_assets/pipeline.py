@@ -52,7 +52,8 @@ class RunOutcome:
             "quarantined rows by reason:",
             *([f"  {r:<32} {n:>12,}" for r, n in self.quarantine.items()] or ["  none"]),
             f"warehouse: {self.warehouse}",
-            f"analyst copy (open this one for queries): {self.analyst_copy}",
+            (f"analyst copy (open this one for queries): {self.analyst_copy}" if self.analyst_copy
+             else "analysts: ATTACH the lake READ_ONLY (see the README's Scaling out)"),
         ]
         return "\n".join(lines)
 
@@ -80,7 +81,8 @@ def landed_days(settings: Settings) -> tuple[date, date, int]:
     except OSError as exc:
         raise PipelineError(f"cannot read {files[0]}: {exc.strerror or exc}") from None
     try:
-        con = open_warehouse(settings.warehouse)
+        con = open_warehouse(settings.warehouse, lake=settings.lake,
+                             lake_data_path=settings.lake_data_path)
     except WarehouseError as exc:
         raise PipelineError(str(exc)) from None
     try:
@@ -121,7 +123,8 @@ def run_pipeline(
 def rebuild_from_clean(settings: Settings) -> RunOutcome:
     """Rebuild clean events and everything downstream for the days in raw.events, without
     reading the landing directory (used after an erasure)."""
-    con = open_warehouse(settings.warehouse, read_only=True)
+    con = open_warehouse(settings.warehouse, read_only=True, lake=settings.lake,
+                         lake_data_path=settings.lake_data_path)
     try:
         first, last = run_sql(con, "raw/select_day_range").fetchall()[0]
     finally:
@@ -135,13 +138,18 @@ def _materialize(settings: Settings, select: str | None, instance: dg.DagsterIns
                  first: date, last: date, n_files: int) -> RunOutcome:
     from conv_assets.definitions import ASSETS, build_resources
 
-    selection = None
+    # The analyst copy is always republished after a run (file mode); lake maintenance runs on
+    # its own schedule, not after every run (lake mode).
+    always = dg.AssetSelection.assets(["ops", "analyst_copy"]) if not settings.lake else None
+    selection = (dg.AssetSelection.all() - dg.AssetSelection.assets(["ops", "lake_maintenance"])
+                 if settings.lake else None)
     if select:
         try:
-            # The analyst copy is always republished after a run.
             # Multi-assets (clean events + quarantine, ALS outputs) run whole.
-            selection = (dg.AssetSelection.from_string(select) | dg.AssetSelection.assets(
-                ["ops", "analyst_copy"])).required_multi_asset_neighbors()
+            selection = dg.AssetSelection.from_string(select)
+            if always is not None:
+                selection = selection | always
+            selection = selection.required_multi_asset_neighbors()
         except Exception as exc:
             raise PipelineError(f"bad --select {select!r}: {str(exc).splitlines()[0]}") from None
     if instance is None and os.environ.get("DAGSTER_HOME"):
@@ -183,11 +191,13 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str:
 
 def _outcome(settings: Settings, first: date, last: date, n_files: int,
              metadata: dict | None = None) -> RunOutcome:
-    con = open_warehouse(settings.warehouse, read_only=True)
+    con = open_warehouse(settings.warehouse, read_only=True, lake=settings.lake,
+                         lake_data_path=settings.lake_data_path)
     try:
         tables = [
             f"{s}.{t}" for s, t in con.execute(
-                "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY 1, 2"
+                "SELECT schema_name, table_name FROM duckdb_tables() "
+                "WHERE database_name = current_database() ORDER BY 1, 2"
             ).fetchall()
         ]
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables}
@@ -198,5 +208,7 @@ def _outcome(settings: Settings, first: date, last: date, n_files: int,
         )
     finally:
         con.close()
+    if settings.lake:
+        return RunOutcome(first, last, n_files, counts, reasons, "lake", "", metadata or {})
     return RunOutcome(first, last, n_files, counts, reasons, os.path.abspath(settings.warehouse),
                       str(analyst_copy_path(settings.warehouse).resolve()), metadata or {})

@@ -42,3 +42,14 @@ models_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Recomputes the whole-history tables and models (CONV_MODELS_CRON, default daily 03:00 UTC).",
 )
+
+
+lake_maintenance_schedule = dg.ScheduleDefinition(
+    name="lake_maintenance_schedule",
+    cron_schedule=os.environ.get("CONV_LAKE_MAINTENANCE_CRON", "0 5 * * 0"),
+    target=dg.AssetSelection.assets(["ops", "lake_maintenance"]),
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Lake mode: compacts the lake and expires old snapshots (CONV_LAKE_MAINTENANCE_CRON, "
+    "default Sundays 05:00 UTC).",
+)

@@ -17,6 +17,8 @@ class Settings:
     source: str
     mapping: str | None
     warehouse: str
+    lake: str
+    lake_data_path: str
     start_date: str
     source_timezone: str | None
     session_gap_minutes: int
@@ -44,6 +46,9 @@ def load_settings() -> Settings:
         source=os.environ.get("CONV_SOURCE") or "canonical",
         mapping=os.environ.get("CONV_MAPPING") or None,
         warehouse=os.environ.get("CONV_WAREHOUSE") or "data/warehouse.duckdb",
+        # A DuckLake attach string (`ducklake:postgres:dbname=... host=...`); unset = the file.
+        lake=os.environ.get("CONV_LAKE") or "",
+        lake_data_path=os.environ.get("CONV_LAKE_DATA_PATH") or "",
         start_date=start,
         source_timezone=os.environ.get("CONV_SOURCE_TIMEZONE") or None,
         session_gap_minutes=int(_float("CONV_SESSION_GAP_MINUTES", 30)),

@@ -4,7 +4,14 @@ import dagster as dg
 
 from conv_assets.metadata import png_markdown, table_metadata, window_count, window_preview
 from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, window
-from conv_assets.resources import Warehouse, query_frame, run_sql, sql_frame
+from conv_assets.resources import (
+    WRITE_POOL,
+    Warehouse,
+    query_frame,
+    run_sql,
+    sql_frame,
+    transaction,
+)
 from conv_assets.settings import load_settings
 
 CLEAN_EVENTS = dg.AssetKey(["clean", "events"])
@@ -12,7 +19,7 @@ SESSIONS = dg.AssetKey(["analytics", "sessions"])
 # A day's sessions and funnel read the day before (sessions that started then) and the day after
 # (sessions running over midnight).
 AROUND_THE_DAY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=1)
-_COMMON = {"group_name": "analytics", "owners": ["team:analytics"], "pool": "warehouse"}
+_COMMON = {"group_name": "analytics", "owners": ["team:analytics"], "pool": WRITE_POOL}
 _DAILY = {
     **_COMMON,
     "partitions_def": daily_partitions,
@@ -57,10 +64,9 @@ def sessions(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     abandoned (a cart add and no purchase in the session)."""
     start, end = window(context)
     with warehouse.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        run_sql(con, "analytics/delete_sessions", start=start, end=end)
-        run_sql(con, "analytics/insert_sessions", start=start, end=end)
-        con.execute("COMMIT")
+        with transaction(con, "analytics.sessions"):
+            run_sql(con, "analytics/delete_sessions", start=start, end=end)
+            run_sql(con, "analytics/insert_sessions", start=start, end=end)
         rows = window_count(con, "analytics.sessions", start, end, "session_date")
         preview = window_preview(con, "analytics.sessions", start, end, "session_date")
         meta = table_metadata(con, "analytics.sessions", rows, preview)
@@ -90,11 +96,10 @@ def daily_funnel(context: dg.AssetExecutionContext, warehouse: Warehouse):
     start, end = window(context)
     with warehouse.connect() as con:
         present = _event_types_present(con)
-        con.execute("BEGIN TRANSACTION")
-        run_sql(con, "analytics/delete_daily_funnel", start=start, end=end)
-        run_sql(con, "analytics/insert_daily_funnel", start=start, end=end, **present,
-                exclude_suspicious=load_settings().exclude_suspicious)
-        con.execute("COMMIT")
+        with transaction(con, "analytics.daily_funnel"):
+            run_sql(con, "analytics/delete_daily_funnel", start=start, end=end)
+            run_sql(con, "analytics/insert_daily_funnel", start=start, end=end, **present,
+                    exclude_suspicious=load_settings().exclude_suspicious)
         rows = window_count(con, "analytics.daily_funnel", start, end)
         bad_rates = sql_frame(con, "analytics/check_funnel_rates", start=start, end=end)
         latest = sql_frame(con, "analytics/select_latest_funnel_day", start=start, end=end)
@@ -140,9 +145,8 @@ def _replace_global(
 ) -> dict:
     with warehouse.connect() as con:
         present = _event_types_present(con)
-        con.execute("BEGIN TRANSACTION")
-        run_sql(con, sql_name, **params, **present)
-        con.execute("COMMIT")
+        with transaction(con, table):
+            run_sql(con, sql_name, **params, **present)
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         preview = query_frame(con, f"SELECT * FROM {table} LIMIT 10", {})
         meta = table_metadata(con, table, rows, preview)

@@ -7,7 +7,7 @@ import dagster as dg
 
 from conv_assets.metadata import markdown_table, table_metadata, window_preview
 from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, window
-from conv_assets.resources import Warehouse, run_sql, sql_frame
+from conv_assets.resources import WRITE_POOL, Warehouse, run_sql, sql_frame, transaction
 from conv_assets.settings import load_settings
 
 EVENTS = dg.AssetKey(["clean", "events"])
@@ -68,7 +68,7 @@ _COMMON = {
     ],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="warehouse",
+    pool=WRITE_POOL,
     can_subset=False,
 )
 def clean_events(
@@ -78,14 +78,14 @@ def clean_events(
     start, end = window(context)
     settings = load_settings()
     with warehouse.connect() as con:
-        con.execute("BEGIN TRANSACTION")
+        # Staged before the write transaction: on a lake, runs for other days stage in parallel.
         run_sql(con, "clean/stage_events", start=start, end=end,
                 gap_minutes=settings.session_gap_minutes)
-        run_sql(con, "clean/delete_events", start=start, end=end)
-        run_sql(con, "clean/delete_quarantine", start=start, end=end)
-        run_sql(con, "clean/insert_events", start=start, end=end)
-        run_sql(con, "clean/insert_quarantine", start=start, end=end)
-        con.execute("COMMIT")
+        with transaction(con, "clean.events", "clean.quarantine"):
+            run_sql(con, "clean/delete_events", start=start, end=end)
+            run_sql(con, "clean/delete_quarantine", start=start, end=end)
+            run_sql(con, "clean/insert_events", start=start, end=end)
+            run_sql(con, "clean/insert_quarantine", start=start, end=end)
         n_raw, n_clean, n_quar, n_sessions = con.execute(
             "SELECT count(*), count(*) FILTER (final_reason IS NULL), "
             "count(*) FILTER (final_reason IS NOT NULL), "

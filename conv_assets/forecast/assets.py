@@ -17,7 +17,14 @@ from conv_assets.metadata import (
     window_preview,
 )
 from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, window
-from conv_assets.resources import Warehouse, replace_table, run_sql, sql_frame
+from conv_assets.resources import (
+    WRITE_POOL,
+    Warehouse,
+    replace_table,
+    run_sql,
+    sql_frame,
+    transaction,
+)
 
 DAILY_SALES = dg.AssetKey(["analytics", "daily_sales"])
 FORECASTS = dg.AssetKey(["ml", "sales_forecasts"])
@@ -38,7 +45,7 @@ def _int_env(name: str, default: int) -> int:
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     freshness_policy=DAILY_FRESHNESS,
-    pool="warehouse",
+    pool=WRITE_POOL,
 )
 def daily_sales(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Per day: orders, units, revenue and buyers for the total and for the top categories by
@@ -48,10 +55,9 @@ def daily_sales(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.M
     start, end = window(context)
     top = _int_env("CONV_FORECAST_TOP_CATEGORIES", 8)
     with warehouse.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        run_sql(con, "analytics/delete_daily_sales", start=start, end=end)
-        run_sql(con, "analytics/insert_daily_sales", start=start, end=end, top_categories=top)
-        con.execute("COMMIT")
+        with transaction(con, "analytics.daily_sales"):
+            run_sql(con, "analytics/delete_daily_sales", start=start, end=end)
+            run_sql(con, "analytics/insert_daily_sales", start=start, end=end, top_categories=top)
         rows = window_count(con, "analytics.daily_sales", start, end)
         closed = run_sql(con, "analytics/count_closed_days", start=start, end=end).fetchall()[0][0]
         meta = table_metadata(con, "analytics.daily_sales", rows,
@@ -95,7 +101,7 @@ def _fit_one(args: tuple) -> tuple[str, str, SeriesResult]:
                           description="Warns when a series' chosen model has a higher MAE than "
                           "seasonal naive on the held-out latest window (not used to choose)."),
     ],
-    pool="warehouse",
+    pool=WRITE_POOL,
     can_subset=False,
 )
 def sales_forecasts(
@@ -129,10 +135,9 @@ def sales_forecasts(
             context.log.info(f"fitted {i}/{len(tasks)}")
     forecasts, backtests = _frames(results, history_end, h)
     with warehouse.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        replace_table(con, "ml/replace_sales_forecasts", forecasts)
-        replace_table(con, "ml/replace_forecast_backtest", backtests)
-        con.execute("COMMIT")
+        with transaction(con, "ml.sales_forecasts", "ml.forecast_backtest"):
+            replace_table(con, "ml/replace_sales_forecasts", forecasts, atomic=False)
+            replace_table(con, "ml/replace_forecast_backtest", backtests, atomic=False)
         f_meta = table_metadata(con, "ml.sales_forecasts", forecasts.height, forecasts.head(10))
         b_meta = table_metadata(con, "ml.forecast_backtest", backtests.height, backtests.head(10))
         negative = sql_frame(con, "ml/check_forecasts_non_negative")

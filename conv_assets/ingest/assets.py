@@ -18,7 +18,7 @@ from conv_assets.privacy import (
     pseudonym_key,
     pseudonymise,
 )
-from conv_assets.resources import Landing, Warehouse, pause_point, run_sql
+from conv_assets.resources import WRITE_POOL, Landing, Warehouse, pause_point, run_sql, transaction
 from conv_assets.sources import iter_landed, list_landed_files, resolve_mapping, sha256_file
 
 
@@ -59,7 +59,7 @@ def plan_files(
     owners=["team:data-engineering"],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="warehouse",
+    pool=WRITE_POOL,
     freshness_policy=DAILY_FRESHNESS,
 )
 def raw_events(
@@ -145,25 +145,24 @@ def raw_events(
             if i % 50 == 0 or i == len(to_read):
                 context.log.info(f"read {i}/{len(to_read)} files")
         # One transaction replaces the days and records what was read: all or nothing.
-        con.execute("BEGIN TRANSACTION")
-        run_sql(con, "raw/delete_events", start=start, end=end)
-        run_sql(con, "raw/insert_events")
-        for item in done:
-            con.register("day_counts", item["counts"])
-            run_sql(con, "ops/replace_ingested_file_days", path=item["record"]["path"],
-                    sha256=item["record"]["sha256"])
-            con.unregister("day_counts")
-            run_sql(con, "ops/upsert_ingested_files", **item["record"])
-        for rel, sha, original in duplicates:
-            run_sql(
-                con, "ops/upsert_ingested_files", path=rel, sha256=sha, status="duplicate",
-                duplicate_of=original, rows=None, min_event_date=None, max_event_date=None,
-                error=None, accept_from=None, bytes=(root / rel).stat().st_size,
-            )
-        run_sql(con, "ops/delete_gone_file_days", start=start, end=end,
-                present=[p.relative_to(root).as_posix() for p in files])
-        pause_point("raw.events")
-        con.execute("COMMIT")
+        with transaction(con, "raw.events", "ops.ingested_files", "ops.ingested_file_days"):
+            run_sql(con, "raw/delete_events", start=start, end=end)
+            run_sql(con, "raw/insert_events")
+            for item in done:
+                con.register("day_counts", item["counts"])
+                run_sql(con, "ops/replace_ingested_file_days", path=item["record"]["path"],
+                        sha256=item["record"]["sha256"])
+                con.unregister("day_counts")
+                run_sql(con, "ops/upsert_ingested_files", **item["record"])
+            for rel, sha, original in duplicates:
+                run_sql(
+                    con, "ops/upsert_ingested_files", path=rel, sha256=sha, status="duplicate",
+                    duplicate_of=original, rows=None, min_event_date=None, max_event_date=None,
+                    error=None, accept_from=None, bytes=(root / rel).stat().st_size,
+                )
+            run_sql(con, "ops/delete_gone_file_days", start=start, end=end,
+                    present=[p.relative_to(root).as_posix() for p in files])
+            pause_point("raw.events")
         run_sql(con, "raw/drop_staging")
         rows = run_sql(con, "raw/count_events", start=start, end=end).fetchall()[0][0]
         meta = table_metadata(con, "raw.events", rows, window_preview(con, "raw.events", start, end))

@@ -1,12 +1,16 @@
-"""ops/analyst_copy: the warehouse as analysts see it, swapped in whole after each change."""
+"""ops: how analysts get at the data. File mode: ops/analyst_copy, the warehouse swapped in whole
+after each change. Lake mode: analysts attach the lake read-only, and ops/lake_maintenance keeps
+it compact on a schedule."""
 
 import os
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
-from conv_assets.resources import Warehouse
+from conv_assets.resources import WRITE_POOL, Warehouse, run_sql, sql_frame, table_locks
 
 
 def analyst_copy_path(warehouse_path: str) -> Path:
@@ -37,7 +41,7 @@ def publish(warehouse: Warehouse) -> tuple[Path, int]:
     group_name="ops",
     kinds={"duckdb"},
     owners=["team:data-engineering"],
-    pool="warehouse",
+    pool=WRITE_POOL,
     deps=[
         ["clean", "events"], ["clean", "quarantine"], ["analytics", "sessions"],
         ["analytics", "daily_funnel"], ["analytics", "product_conversion"],
@@ -64,3 +68,48 @@ def analyst_copy(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(target)), "bytes": size}
     )
+
+
+def lake_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """Bytes of the lake's live data and delete files."""
+    return int(sql_frame(con, "ops/select_lake_size")["bytes"][0])
+
+
+def maintain_lake(con: duckdb.DuckDBPyConnection, keep_days: float) -> dict:
+    """Compact the lake and drop snapshots older than `keep_days` with their files. Every table
+    is locked meanwhile (merging rewrites tables, which would conflict with a writer)."""
+    before = sql_frame(con, "ops/select_lake_size").row(0, named=True)
+    tables = [f"{s}.{t}" for s, t in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchall()]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with table_locks(con, *tables):
+        run_sql(con, "ops/maintain_lake", expire_before=now - timedelta(days=keep_days),
+                orphans_before=now - timedelta(days=max(keep_days, 1)))
+    after = sql_frame(con, "ops/select_lake_size").row(0, named=True)
+    return {f"{k}_{when}": v for when, d in (("before", before), ("after", after)) for k, v in d.items()}
+
+
+def lake_keep_days() -> float:
+    raw = os.environ.get("CONV_LAKE_KEEP_DAYS") or "7"
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"CONV_LAKE_KEEP_DAYS must be a number of days, got {raw!r}") from None
+
+
+@dg.asset(
+    key=["ops", "lake_maintenance"],
+    group_name="ops",
+    kinds={"ducklake"},
+    owners=["team:data-engineering"],
+)
+def lake_maintenance(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Lake mode only: flush inlined rows to Parquet, merge small files, rewrite files with
+    deletes, expire snapshots older than CONV_LAKE_KEEP_DAYS (default 7; time travel reaches
+    that far back) and delete the files nothing references any more. Run by
+    lake_maintenance_schedule."""
+    with warehouse.connect() as con:
+        figures = maintain_lake(con, lake_keep_days())
+    context.log.info(f"lake maintenance: {figures}")
+    return dg.MaterializeResult(metadata=figures | {"keep_days": lake_keep_days()})

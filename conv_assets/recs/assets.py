@@ -30,7 +30,15 @@ from conv_assets.recs.models import (
     recommend,
     train_candidates,
 )
-from conv_assets.resources import Warehouse, event_day_range, replace_table, run_sql, sql_frame
+from conv_assets.resources import (
+    WRITE_POOL,
+    Warehouse,
+    event_day_range,
+    replace_table,
+    run_sql,
+    sql_frame,
+    transaction,
+)
 from conv_assets.settings import load_settings
 
 CLEAN = dg.AssetKey(["clean", "events"])
@@ -103,7 +111,7 @@ def index_pairs(pairs: pl.DataFrame, users: pl.DataFrame, items: pl.DataFrame, s
 # Depends on suspicious_activity: with CONV_EXCLUDE_SUSPICIOUS, flagged users are left out;
 # on rec_evaluation for the decay half-life it chose.
 @dg.asset(key=INTERACTIONS, deps=[CLEAN, dg.AssetKey(["analytics", "suspicious_activity"]), EVALUATION],
-          kinds={"duckdb", "scipy"}, pool="warehouse", **_COMMON)
+          kinds={"duckdb", "scipy"}, pool=WRITE_POOL, **_COMMON)
 def interactions(warehouse: Warehouse) -> dg.MaterializeResult:
     """User x product confidence weights over the CONV_RECS_WINDOW_DAYS (default 365) days before
     the cutoff: each (event type, order or session) touch weighs CONV_RECS_WEIGHTS (default
@@ -156,7 +164,7 @@ def model_dir(warehouse: Warehouse) -> Path:
                          "28 days)."),
         ),
     ],
-    pool="warehouse",
+    pool=WRITE_POOL,
     can_subset=False,
 )
 def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterator[dg.MaterializeResult]:
@@ -245,9 +253,8 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         con.register("factors_items", item_factors.to_arrow())
         con.register("factors_users", user_factors.to_arrow())
         con.register("recommendations", recs.to_arrow())
-        con.execute("BEGIN TRANSACTION")
-        run_sql(con, "ml/replace_als_outputs")
-        con.execute("COMMIT")
+        with transaction(con, "ml.item_factors", "ml.user_factors", "ml.user_recommendations"):
+            run_sql(con, "ml/replace_als_outputs")
         i_meta = table_metadata(con, "ml.item_factors", item_factors.height, item_factors.head(5))
         u_meta = table_metadata(con, "ml.user_factors", user_factors.height, user_factors.head(5))
         r_meta = table_metadata(con, "ml.user_recommendations", recs.height, recs.head(10))
@@ -267,7 +274,7 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
 
 
 @dg.asset(key=SIMILAR, deps=[ITEM_FACTORS, CLEAN], kinds={"implicit", "scikit-learn", "duckdb"},
-          pool="warehouse", **_COMMON)
+          pool=WRITE_POOL, **_COMMON)
 def similar_items(warehouse: Warehouse) -> dg.MaterializeResult:
     """Top CONV_RECS_SIMILAR_K (default 10) similar products for every product in the catalogue.
     Where products have text (names, category codes), TF-IDF cosine on name + category covers
@@ -429,7 +436,7 @@ def evaluate_all(t: Trained, sp_: Split, weights: dict) -> dict:
 
 
 @dg.asset(key=EVALUATION, deps=[CLEAN, dg.AssetKey(["analytics", "suspicious_activity"])],
-          kinds={"implicit", "duckdb"}, pool="warehouse",
+          kinds={"implicit", "duckdb"}, pool=WRITE_POOL,
           check_specs=[dg.AssetCheckSpec(
               "served_beats_popularity", asset=EVALUATION,
               description="Warns when the served model's test ndcg@10 is below popularity's.")],

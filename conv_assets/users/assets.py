@@ -11,6 +11,7 @@ import polars as pl
 
 from conv_assets.metadata import markdown_table, png_markdown, table_metadata
 from conv_assets.resources import (
+    WRITE_POOL,
     Warehouse,
     event_day_range,
     query_frame,
@@ -33,7 +34,7 @@ SUMMARY = dg.AssetKey(["analytics", "segment_summary"])
 PROPENSITY = dg.AssetKey(["analytics", "purchase_propensity"])
 SUSPICIOUS = dg.AssetKey(["analytics", "suspicious_activity"])
 AUDIENCES = dg.AssetKey(["analytics", "campaign_audiences"])
-_COMMON = {"group_name": "users", "owners": ["team:analytics"], "pool": "warehouse"}
+_COMMON = {"group_name": "users", "owners": ["team:analytics"], "pool": WRITE_POOL}
 
 
 def _features(con, cutoff) -> pl.DataFrame:

@@ -1,7 +1,7 @@
 -- ops.ingested_files: one row per landed file path, describing the version last read.
 CREATE SCHEMA IF NOT EXISTS ops;
 CREATE TABLE IF NOT EXISTS ops.ingested_files (
-    path            VARCHAR PRIMARY KEY,
+    path            VARCHAR NOT NULL,
     sha256          VARCHAR NOT NULL,
     status          VARCHAR NOT NULL,
     duplicate_of    VARCHAR,

@@ -1,1 +1,1 @@
-DROP TABLE IF EXISTS raw.events_staging;
+DROP TABLE IF EXISTS events_staging;

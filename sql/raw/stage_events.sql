@@ -3,7 +3,7 @@
 -- Sources without event ids get an md5 of the row content, so an exact duplicate row (a page
 -- reload, a repeated order line, the same file landed twice) gets the same id and is caught by
 -- deduplication in clean.events.
-INSERT INTO raw.events_staging (
+INSERT INTO events_staging (
     event_date, source_file, source_row, event_id, event_time_raw, event_time, event_type_raw,
     event_type, user_id, session_id, product_id, product_name, category, brand, price,
     quantity, order_id, row_error

@@ -19,13 +19,15 @@ def checksums_of_every_table(env) -> dict:
     """count and bit_xor(hash) of every table; doubles rounded to 9 significant places, since
     parallel float sums may differ in the last bit (README, Known limits)."""
     out = {}
-    for schema, table in env.query("SELECT schema_name, table_name FROM duckdb_tables() ORDER BY 1, 2"):
+    for schema, table in env.query("SELECT schema_name, table_name FROM duckdb_tables() "
+                                   "WHERE database_name = current_database() ORDER BY 1, 2"):
         cols = [
             f'round("{c}", 9 - CAST(ceil(log10(abs("{c}") + 1)) AS INTEGER))' if t == "DOUBLE"
             else f'"{c}"'
             for c, t in env.query(
                 "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = $s "
-                "AND table_name = $t ORDER BY column_index", {"s": schema, "t": table})
+                "AND table_name = $t AND database_name = current_database() ORDER BY column_index",
+                {"s": schema, "t": table})
             if c not in CLOCK_COLUMNS
         ]
         # Names come from DuckDB's own catalog.
