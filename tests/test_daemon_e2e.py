@@ -90,19 +90,23 @@ CHECKSUMS = {
 }
 
 
-def day_checksums(path: Path, first: date, last: date) -> dict:
-    con = duckdb.connect(str(path), read_only=True)
+def day_checksums(connect, first: date, last: date) -> dict:
+    con = connect()
     try:
         return {t: con.execute(q, {"a": first, "b": last}).fetchone() for t, q in CHECKSUMS.items()}
     finally:
         con.close()
 
 
-def observed(warehouse: Path, days: list[date]) -> dict | None:
+def file_reader(path: Path):
+    return lambda: duckdb.connect(str(path), read_only=True)
+
+
+def observed(connect, days: list[date]) -> dict | None:
     """The same figures from the warehouse (a short read-only connection), or None if locked."""
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error:
+        con = connect()
+    except Exception:  # a locked file, a lake not created yet
         return None
     try:
         out = {}
@@ -128,7 +132,7 @@ def observed(warehouse: Path, days: list[date]) -> dict | None:
         con.close()
 
 
-def wait_until_matches(landing: Path, warehouse: Path, days: list[date], what: str) -> None:
+def wait_until_matches(landing: Path, warehouse, days: list[date], what: str) -> None:
     want = expected(landing, days)
     for d in want:
         want[d]["funnel_sessions"] = want[d]["sessions"]
@@ -148,10 +152,12 @@ def wait_until_matches(landing: Path, warehouse: Path, days: list[date], what: s
 class Deployment:
     """dagster-daemon (and optionally the webserver) on a temporary DAGSTER_HOME."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, lake=None) -> None:
         self.home = tmp / "home"
         self.home.mkdir()
-        config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+        # File mode: the project's dagster.yaml. Lake mode: deployment (a), deploy/local.
+        instance_yaml = ROOT / "deploy" / "local" / "dagster.yaml" if lake else ROOT / "dagster.yaml"
+        config = yaml.safe_load(instance_yaml.read_text())
         config["run_monitoring"]["poll_interval_seconds"] = 2
         (self.home / "dagster.yaml").write_text(yaml.safe_dump(config))
         self.landing = tmp / "landing"
@@ -165,6 +171,11 @@ class Deployment:
             "CONV_LANDING_SENSOR_SECONDS": "2", "CONV_CHAIN_SENSOR_SECONDS": "2",
             "CONV_AUTOMATION_SENSOR_SECONDS": "5", "CONV_TEST_PAUSE_FILE": str(self.pause),
         }
+        self.lake = lake
+        if lake:
+            self.env.update(lake.env, DAGSTER_PG_URL=lake.dagster_pg_url)
+        # How a test reads the warehouse: a short read-only connection.
+        self.read = (lambda: lake.connect(read_only=True)) if lake else file_reader(self.warehouse)
         self.daemon: subprocess.Popen | None = None
         self.web: subprocess.Popen | None = None
         self.log = tmp / "daemon.log"
@@ -233,14 +244,21 @@ def graphql(port: int, query: str, web: subprocess.Popen | None = None) -> dict:
 
 
 def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
+    run_daemon_scenario(tmp_path, monkeypatch)
+
+
+def run_daemon_scenario(tmp_path, monkeypatch, lake=None) -> None:
+    """Also run on a lake by tests/lake/test_lake_daemon.py."""
     today = datetime.now(UTC).date()
     first = today - timedelta(days=12)
     days = [first + timedelta(days=i) for i in range(7)]
     src = tmp_path / "generated"
     generate(src, days=7, users=300, events_per_day=2_500, seed=3, start=first, dirty_per_kind=0)
     name = {d: f"events_{d.isoformat()}.csv" for d in days}
-    dep = Deployment(tmp_path)
+    dep = Deployment(tmp_path, lake)
     monkeypatch.setenv("DAGSTER_HOME", str(dep.home))
+    if lake:
+        monkeypatch.setenv("DAGSTER_PG_URL", lake.dagster_pg_url)
     try:
         dep.start_daemon()
         port = dep.start_web()
@@ -248,19 +266,19 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
         # Phase 1: the first days (one gap left for a late file).
         for d in (days[0], days[1], days[2], days[4]):
             shutil.copy(src / name[d], dep.landing / name[d])
-        wait_until_matches(dep.landing, dep.warehouse, days[:5], "first days")
+        wait_until_matches(dep.landing, dep.read, days[:5], "first days")
 
         # Phase 2: a late day in the middle, plus a header-only export.
         shutil.copy(src / name[days[3]], dep.landing / name[days[3]])
         header = (src / name[days[0]]).read_text().splitlines()[0]
         (dep.landing / "export_empty.csv").write_text(header + "\n")
-        wait_until_matches(dep.landing, dep.warehouse, days[:5], "late day")
+        wait_until_matches(dep.landing, dep.read, days[:5], "late day")
 
         # Phase 3: a gzip export.
         (dep.landing / f"{name[days[5]]}.gz").write_bytes(gzip.compress((src / name[days[5]]).read_bytes()))
-        wait_until_matches(dep.landing, dep.warehouse, days[:6], "gzip day")
+        wait_until_matches(dep.landing, dep.read, days[:6], "gzip day")
 
-        con = duckdb.connect(str(dep.warehouse), read_only=True)
+        con = dep.read()
         files = dict(con.execute("SELECT path, status || ':' || rows FROM ops.ingested_files").fetchall())
         con.close()
         assert files["export_empty.csv"] == "empty:0"
@@ -290,7 +308,7 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
         dep.kill_daemon()
         dep.pause.unlink()
         dep.start_daemon()
-        wait_until_matches(dep.landing, dep.warehouse, days[:6], "after kill and restart")
+        wait_until_matches(dep.landing, dep.read, days[:6], "after kill and restart")
 
         # The killed run was failed by run monitoring and retried once; the file version was
         # loaded exactly once (its rows are in raw.events once).
@@ -298,7 +316,7 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
         assert run.status == dg.DagsterRunStatus.FAILURE
         retries = instance.get_runs(dg.RunsFilter(tags={"dagster/parent_run_id": run.run_id}))
         assert [r.status for r in retries] == [dg.DagsterRunStatus.SUCCESS]
-        con = duckdb.connect(str(dep.warehouse), read_only=True)
+        con = dep.read()
         loaded = con.execute("SELECT count(*), count(DISTINCT source_row) FROM raw.events "
                              "WHERE source_file = $f", {"f": name[days[1]]}).fetchone()
         con.close()
@@ -337,7 +355,7 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
             time.sleep(2)
         assert chained[0].tags["dagster/asset_partition_range_start"] == days[4].isoformat()
         assert chained[0].tags["dagster/asset_partition_range_end"] == (days[6] + timedelta(days=1)).isoformat()
-        wait_until_matches(dep.landing, dep.warehouse, days[:6], "after the nightly run")
+        wait_until_matches(dep.landing, dep.read, days[:6], "after the nightly run")
 
         # Equal, by checksums, to one uninterrupted in-process run over the same files.
         ref = tmp_path / "ref.duckdb"
@@ -346,22 +364,25 @@ def test_daemon_keeps_every_day_right(tmp_path, monkeypatch):
                                                  "analytics/daily_funnel", "analytics/daily_sales"))
         done = subprocess.run(
             [str(Path(sys.executable).parent / "conv-assets"), "run", "--select", daily],
-            env={**dep.env, "CONV_WAREHOUSE": str(ref), "DAGSTER_HOME": str(tmp_path / "refhome"),
+            env={**{k: v for k, v in dep.env.items() if not k.startswith("CONV_LAKE")},
+                 "CONV_WAREHOUSE": str(ref), "DAGSTER_HOME": str(tmp_path / "refhome"),
                  "CONV_ANALYST_COPY": str(tmp_path / "ref_analyst.duckdb")},
             cwd=tmp_path, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
-        assert day_checksums(dep.warehouse, days[0], days[5]) == day_checksums(ref, days[0], days[5])
+        assert day_checksums(dep.read, days[0], days[5]) == day_checksums(file_reader(ref), days[0], days[5])
         # Beyond the landed days the daemon built the neighbouring days too: all zeros.
-        con = duckdb.connect(str(dep.warehouse), read_only=True)
+        con = dep.read()
         assert con.execute("SELECT coalesce(max(sessions), 0) FROM analytics.daily_funnel "
                            "WHERE event_date < $a OR event_date > $b",
                            {"a": days[0], "b": days[5]}).fetchone()[0] == 0
         con.close()
 
+        if lake:
+            return  # analysts attach the lake itself: there is no copy to follow
         # The analyst copy follows on its own (automation), with the same events.
         deadline = time.monotonic() + WAIT_SECONDS
-        want = observed(dep.warehouse, days[:6])
-        while observed(dep.warehouse.with_name("analyst.duckdb"), days[:6]) != want:
+        want = observed(dep.read, days[:6])
+        while observed(file_reader(dep.warehouse.with_name("analyst.duckdb")), days[:6]) != want:
             assert time.monotonic() < deadline, "the analyst copy was not republished"
             time.sleep(2)
     finally:
