@@ -90,7 +90,7 @@ def forget(settings: Settings, raw_ids: list[str]) -> ForgetOutcome:
     rebuild_from_clean(settings)
     if warehouse.is_lake:
         with warehouse.connect() as con:
-            maintain_lake(con, keep_days=0)
+            maintain_lake(con, keep_days=0, delete_threshold=0)
             after = lake_bytes(con)
         return ForgetOutcome(len(raw_ids), deleted, before, after)
     compact(settings.warehouse)

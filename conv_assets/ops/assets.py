@@ -4,7 +4,6 @@ it compact on a schedule."""
 
 import os
 import shutil
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -75,17 +74,19 @@ def lake_bytes(con: duckdb.DuckDBPyConnection) -> int:
     return int(sql_frame(con, "ops/select_lake_size")["bytes"][0])
 
 
-def maintain_lake(con: duckdb.DuckDBPyConnection, keep_days: float) -> dict:
-    """Compact the lake and drop snapshots older than `keep_days` with their files. Every table
-    is locked meanwhile (merging rewrites tables, which would conflict with a writer)."""
+def maintain_lake(con: duckdb.DuckDBPyConnection, keep_days: float,
+                  delete_threshold: float = 0.5) -> dict:
+    """Compact the lake and drop snapshots older than `keep_days` with the files only they
+    used. Every table is locked meanwhile (merging rewrites tables, which would conflict with a
+    writer). An erasure passes 0 and 0: every file with a deleted row is rewritten and only the
+    latest snapshot stays."""
     before = sql_frame(con, "ops/select_lake_size").row(0, named=True)
     tables = [f"{s}.{t}" for s, t in con.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()"
     ).fetchall()]
-    now = datetime.now(UTC).replace(tzinfo=None)
     with table_locks(con, *tables):
-        run_sql(con, "ops/maintain_lake", expire_before=now - timedelta(days=keep_days),
-                orphans_before=now - timedelta(days=max(keep_days, 1)))
+        run_sql(con, "ops/maintain_lake", keep_seconds=int(keep_days * 86400),
+                delete_threshold=delete_threshold)
     after = sql_frame(con, "ops/select_lake_size").row(0, named=True)
     return {f"{k}_{when}": v for when, d in (("before", before), ("after", after)) for k, v in d.items()}
 

@@ -145,6 +145,8 @@ def interactions(warehouse: Warehouse) -> dg.MaterializeResult:
 
 
 def model_dir(warehouse: Warehouse) -> Path:
+    """Beside the warehouse file (CONV_WAREHOUSE's folder, also in lake mode: never under the
+    lake's data path, whose unreferenced files lake maintenance deletes)."""
     return Path(warehouse.path).resolve().parent / "models"
 
 

@@ -1,0 +1,62 @@
+"""Erasure on a lake: `conv-assets forget` leaves the id in no table, no Parquet file under the
+data path, nothing in the PostgreSQL catalog (inlined rows), and no snapshot to travel back to."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import CANONICAL_HEADER, write_csv
+from tests.lake.test_lake import clean_env
+from tests.reliability.test_privacy import EVENTS
+
+BIN = Path(sys.executable).parent
+BOB = "bob.jones@example.com"
+
+
+def _catalog_dump(attach: str) -> bytes:
+    conninfo = attach.removeprefix("ducklake:postgres:")
+    pg_dump = shutil.which("pg_dump") or sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"))[-1]
+    return subprocess.run([str(pg_dump), conninfo], capture_output=True, check=True).stdout
+
+
+def _in_parquet(lake) -> int:
+    files = [str(p) for p in Path(lake.data_path).rglob("*.parquet")]
+    return lake.query(
+        "SELECT count(*) FROM read_parquet($f, union_by_name = true) WHERE user_id = $u",
+        {"f": files, "u": BOB})[0][0]
+
+
+def test_forget_on_a_lake_leaves_no_trace(lake, tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    write_csv(landing / "a.csv", CANONICAL_HEADER, EVENTS)
+    env = clean_env(**lake.env, CONV_LANDING_DIR=str(landing), CONV_WAREHOUSE=str(tmp_path / "wh.duckdb"))
+    run = subprocess.run([str(BIN / "conv-assets"), "run"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    # Small writes are inlined into the catalog; the second run writes the same again.
+    assert BOB.encode() in _catalog_dump(lake.attach)
+    # Materialise the rows as Parquet too, so both places are tested.
+    lake.connect(read_only=False).execute("CALL ducklake_flush_inlined_data('lake')").fetchall()
+    assert _in_parquet(lake) > 0
+    versions_before = lake.query("SELECT max(snapshot_id) FROM ducklake_snapshots('lake')")[0][0]
+
+    done = subprocess.run([str(BIN / "conv-assets"), "forget", BOB], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "erased 1 user" in done.stdout
+    tables = lake.query("SELECT DISTINCT schema_name, table_name FROM duckdb_columns() "
+                        "WHERE column_name = 'user_id' AND database_name = 'lake'")
+    assert len(tables) >= 5
+    for schema, table in tables:
+        assert lake.query(f'SELECT count(*) FROM "{schema}"."{table}" WHERE user_id = $u',
+                          {"u": BOB}) == [(0,)], table
+    assert lake.query("SELECT sum(orders) FROM analytics.daily_funnel WHERE category = '(all)'") == [(1,)]
+    assert _in_parquet(lake) == 0
+    assert BOB.encode() not in _catalog_dump(lake.attach)
+    # Only the latest snapshot is left: time travel to before the erasure is gone.
+    snapshots = lake.query("SELECT snapshot_id FROM ducklake_snapshots('lake')")
+    assert len(snapshots) == 1 and snapshots[0][0] > versions_before
