@@ -206,6 +206,7 @@ def open_lake(lake: str, data_path: str, read_only: bool, config: dict) -> duckd
         con.execute(f"ATTACH {sql_literal(uri)} AS lake"
                     + (f" ({', '.join(options)})" if options else ""))
         con.execute("USE lake")
+        con.execute("SET TimeZone = 'UTC'")
     except BaseException:
         con.close()
         raise
@@ -217,10 +218,13 @@ def open_warehouse(path: str, read_only: bool = False, timeout: float = 120.0, l
     """Open the warehouse, waiting while another process holds its lock (file mode)."""
     if lake:
         try:
-            con = open_lake(lake, lake_data_path, read_only, config or {})
-            con.execute("SET TimeZone = 'UTC'")
-            if not read_only:
-                with table_locks(con, "ops.schema_version"):
+            if read_only:
+                con = open_lake(lake, lake_data_path, read_only, config or {})
+            else:
+                # Writers attach under a lock: the first attach creates the catalog's tables, and
+                # two processes creating them at once collide in PostgreSQL.
+                with catalog_locks(lake.removeprefix("ducklake:"), "ops.schema_version"):
+                    con = open_lake(lake, lake_data_path, read_only, config or {})
                     migrate(con)
             return con
         except duckdb.Error as exc:
@@ -269,7 +273,13 @@ def table_locks(con: duckdb.DuckDBPyConnection, *tables: str) -> Iterator[None]:
     PostgreSQL catalog the locks are PostgreSQL advisory locks, shared by every machine and
     released by the server if the process dies; otherwise lock files on this machine. A DuckDB
     file needs none: it admits one writing process."""
-    catalog = _lake_catalog(con)
+    with catalog_locks(_lake_catalog(con), *tables):
+        yield
+
+
+@contextmanager
+def catalog_locks(catalog: str | None, *tables: str) -> Iterator[None]:
+    """The locks of `table_locks`, given the lake's catalog path (`postgres:dbname=...`)."""
     if catalog is None:
         yield
         return

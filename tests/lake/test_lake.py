@@ -16,7 +16,7 @@ import duckdb
 import yaml
 
 from conv_assets.generate import generate
-from tests.conftest import SHARED
+from tests.conftest import CANONICAL_HEADER, SHARED, write_csv
 from tests.sources.test_real_data import checksums_of_every_table
 from tests.test_daemon_e2e import CHECKSUMS
 
@@ -68,11 +68,17 @@ def test_uci_through_the_lake_equals_the_file(uci, lake, tmp_path):
 RUN_RANGE = """
 import sys
 import dagster as dg
-from conv_assets.definitions import defs
-job = defs.resolve_job_def(sys.argv[1])
-tags = {"dagster/asset_partition_range_start": sys.argv[2],
-        "dagster/asset_partition_range_end": sys.argv[3]}
-assert job.execute_in_process(tags=tags, instance=dg.DagsterInstance.get()).success
+from conv_assets.clean.assets import clean_events
+from conv_assets.definitions import build_resources, defs
+if sys.argv[1] == "clean":  # clean events of the given days, one after the other
+    for day in sys.argv[2:]:
+        assert dg.materialize([clean_events], resources=build_resources(), partition_key=day,
+                              instance=dg.DagsterInstance.get()).success
+else:
+    tags = {"dagster/asset_partition_range_start": sys.argv[2],
+            "dagster/asset_partition_range_end": sys.argv[3]}
+    assert defs.resolve_job_def(sys.argv[1]).execute_in_process(
+        tags=tags, instance=dg.DagsterInstance.get()).success
 """
 
 
@@ -81,13 +87,23 @@ def test_four_concurrent_runs_equal_one_while_an_analyst_reads(lake, tmp_path):
     landing = tmp_path / "landing"
     generate(landing, days=24, users=400, events_per_day=1_500, seed=9, start=first)
     last = first + timedelta(days=23)
+    # A night owl whose sessions run over every midnight where the days are split between runs.
+    owl = []
+    for i in (6, 12, 18):
+        seam = first + timedelta(days=i)
+        owl += [f"owl{i}a,{seam - timedelta(days=1)}T23:50:00Z,view,night_owl,,p1,c,,10,,",
+                f"owl{i}b,{seam}T00:10:00Z,view,night_owl,,p2,c,,10,,"]
+    write_csv(landing / "night_owl.csv", CANONICAL_HEADER, owl)
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(ROOT / "deploy" / "local" / "dagster.yaml", home / "dagster.yaml")
     env = clean_env(**lake.env, CONV_LANDING_DIR=str(landing), DAGSTER_HOME=str(home),
                     DAGSTER_PG_URL=lake.dagster_pg_url)
 
-    # The tables exist before the analyst comes (the first writer creates them).
+    # Dagster's storage and the lake's tables exist before the runs start, as in a deployment
+    # whose daemon is up (four processes creating either at once would collide in PostgreSQL).
+    subprocess.run([str(BIN / "dagster"), "instance", "migrate"], env=env, check=True,
+                   capture_output=True)
     lake.connect(read_only=False).close()
     # The analyst's one read-only connection, querying all along.
     counts, errors, stop = [], [], threading.Event()
@@ -107,10 +123,18 @@ def test_four_concurrent_runs_equal_one_while_an_analyst_reads(lake, tmp_path):
     reader.start()
     try:
         ranges = [(first + timedelta(days=6 * i), first + timedelta(days=6 * i + 5)) for i in range(4)]
-        for job in ("ingest_job", "daily_analytics_job"):
-            procs = [subprocess.Popen([sys.executable, "-c", RUN_RANGE, job, a.isoformat(), b.isoformat()],
-                                      env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, text=True) for a, b in ranges]
+        seams = [a.isoformat() for a, _ in ranges[1:]]
+        steps = [
+            [[job, a.isoformat(), b.isoformat()] for a, b in ranges] if job != "clean"
+            # The first day of each split carries sessions over from the day before, which
+            # another run built: clean it again once every run is done, in date order.
+            else [["clean", *seams]]
+            for job in ("ingest_job", "clean", "daily_analytics_job")
+        ]
+        for step in steps:
+            procs = [subprocess.Popen([sys.executable, "-c", RUN_RANGE, *args], env=env, cwd=tmp_path,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                     for args in step]
             outs = [p.communicate(timeout=900)[0] for p in procs]
             assert all(p.returncode == 0 for p in procs), "\n".join(o[-3000:] for o in outs)
     finally:
@@ -143,6 +167,9 @@ def test_four_concurrent_runs_equal_one_while_an_analyst_reads(lake, tmp_path):
     lake_con.close()
     assert got == want
     assert want["raw.events"][0] > 30_000
+    # Computed by hand: each of the owl's pairs is one session (20 minutes apart over midnight).
+    owl_sessions = lake.query("SELECT count(DISTINCT session_id) FROM clean.events WHERE user_id = 'night_owl'")
+    assert owl_sessions == [(3,)]
 
 
 def _validate_instance(path: Path) -> None:
@@ -174,3 +201,44 @@ def test_deploy_instances_validate_and_share_one_topology(monkeypatch):
     assert a["concurrency"] == b["concurrency"]
     assert a["run_launcher"]["class"] == "LocalRunLauncher"
     assert b["run_launcher"]["class"] == "K8sRunLauncher"
+
+
+def test_analyst_time_travel_and_maintenance(lake, tmp_path):
+    """Two runs, a read-only analyst going back to the first with AT (VERSION => n) as the
+    README shows, then ops/lake_maintenance materialized by Dagster (keep 0 days): the data
+    stays, old snapshots and the files only they used go."""
+    src, landing = tmp_path / "generated", tmp_path / "landing"
+    generate(src, days=4, users=100, events_per_day=800, seed=4, start=date(2024, 5, 1))
+    landing.mkdir()
+    files = sorted(src.glob("*.csv"))
+    env = clean_env(**lake.env, CONV_LANDING_DIR=str(landing))
+    daily = " or ".join(f"key:{k}" for k in ("raw/events", "clean/events"))
+    counts, versions = [], []
+    for batch in (files[:2], files[2:]):
+        for f in batch:
+            shutil.copy(f, landing / f.name)
+        done = subprocess.run([str(BIN / "conv-assets"), "run", "--select", daily], env=env,
+                              cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        counts.append(sum(1 for f in batch for _ in f.open()) - len(batch))  # rows minus headers
+        versions.append(lake.query("SELECT max(snapshot_id) FROM ducklake_snapshots('lake')")[0][0])
+
+    analyst = lake.connect(read_only=True)
+    assert analyst.execute("SELECT count(*) FROM raw.events").fetchone()[0] == sum(counts)
+    assert analyst.execute(
+        "SELECT count(*) FROM raw.events AT (VERSION => $v)", {"v": versions[0]}).fetchone()[0] == counts[0]
+    analyst.close()
+
+    done = subprocess.run(
+        [str(BIN / "dagster"), "asset", "materialize", "-m", "conv_assets.definitions",
+         "--select", "ops/lake_maintenance"],
+        env={**env, "CONV_LAKE_KEEP_DAYS": "0"}, cwd=tmp_path, capture_output=True, text=True,
+        timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert lake.query("SELECT count(*) FROM raw.events") == [(sum(counts),)]
+    assert lake.query("SELECT count(*) FROM ducklake_snapshots('lake')") == [(1,)]
+    # Every file on disk is one the catalog references: the old snapshots' files are gone.
+    referenced = {Path(p).name for (p,) in lake.query(
+        "SELECT data_file FROM ducklake_list_files('lake', 'events', schema => 'raw')")}
+    on_disk = {p.name for p in (Path(lake.data_path) / "raw" / "events").rglob("*.parquet")}
+    assert on_disk == referenced
