@@ -242,3 +242,37 @@ def test_analyst_time_travel_and_maintenance(lake, tmp_path):
         "SELECT data_file FROM ducklake_list_files('lake', 'events', schema => 'raw')")}
     on_disk = {p.name for p in (Path(lake.data_path) / "raw" / "events").rglob("*.parquet")}
     assert on_disk == referenced
+
+
+LAKE_DEFS = """
+import json
+from conv_assets.definitions import defs
+graph = defs.resolve_asset_graph()
+keys = {"/".join(k.path) for k in graph.get_all_asset_keys()}
+pools = {p for n in graph.asset_nodes for p in (n.pools or ())}
+print(json.dumps({
+    "keys": sorted(keys),
+    "pools": sorted(pools),
+    "schedules": sorted(s.name for s in defs.schedules),
+    "models_executor": defs.resolve_job_def("models_job").executor_def.name,
+}))
+"""
+
+
+def test_lake_mode_definitions(tmp_path):
+    """With CONV_LAKE set: no analyst copy but a maintenance asset on a schedule, no single-writer
+    pool, the models job's steps in parallel processes; and the definitions validate."""
+    env = clean_env(CONV_LAKE="ducklake:postgres:dbname=lake host=127.0.0.1 user=conv",
+                    CONV_LAKE_DATA_PATH=str(tmp_path / "data") + "/")
+    out = subprocess.run([sys.executable, "-c", LAKE_DEFS], env=env, cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    import json
+
+    got = json.loads(out.strip().splitlines()[-1])
+    assert "ops/lake_maintenance" in got["keys"] and "ops/analyst_copy" not in got["keys"]
+    assert got["pools"] == []
+    assert "lake_maintenance_schedule" in got["schedules"]
+    assert got["models_executor"] == "multiprocess"
+    done = subprocess.run([str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
