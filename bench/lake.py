@@ -22,33 +22,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import psycopg2
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from tests.lake.conftest import create_database, pg_url  # noqa: E402 - after the path
+from tests.lake.test_lake import RUN_RANGE, day_checksums  # noqa: E402 - after the path
+
 BIN = Path(sys.executable).parent
-DAILY = ["raw/events", "clean/events", "analytics/sessions", "analytics/daily_funnel",
-         "analytics/daily_sales"]
-RUN_RANGE = """
-import sys
-import dagster as dg
-from conv_assets.clean.assets import clean_events
-from conv_assets.definitions import build_resources, defs
-if sys.argv[1] == "clean":  # clean events of the given days, one after the other
-    for day in sys.argv[2:]:
-        assert dg.materialize([clean_events], resources=build_resources(), partition_key=day,
-                              instance=dg.DagsterInstance.get()).success
-else:
-    tags = {"dagster/asset_partition_range_start": sys.argv[2],
-            "dagster/asset_partition_range_end": sys.argv[3]}
-    assert defs.resolve_job_def(sys.argv[1]).execute_in_process(
-        tags=tags, instance=dg.DagsterInstance.get()).success
-"""
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -56,18 +40,8 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def _database(server: str, prefix: str) -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    con = psycopg2.connect(f"{server} dbname=postgres")
-    con.autocommit = True
-    with con.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    con.close()
-    return name
-
-
 def _lake(server: str, root: Path, name: str) -> dict[str, str]:
-    return {"CONV_LAKE": f"ducklake:postgres:dbname={_database(server, 'lake')} {server}",
+    return {"CONV_LAKE": f"ducklake:postgres:dbname={create_database(server, 'lake')} {server}",
             "CONV_LAKE_DATA_PATH": str(root / name) + "/"}
 
 
@@ -83,10 +57,6 @@ def _timed_procs(cmds: list[list[str]], env: dict, cwd: Path) -> float:
     return time.perf_counter() - t0
 
 
-def _checksums(con, first: date, last: date) -> dict:
-    from tests.test_daemon_e2e import CHECKSUMS
-
-    return {t: con.execute(q, {"a": first, "b": last}).fetchone() for t, q in CHECKSUMS.items()}
 
 
 def _lake_con(lake: dict):
@@ -158,9 +128,7 @@ def main() -> None:
             home = work / f"home_{runs}"
             home.mkdir()
             shutil.copy(ROOT / "deploy/local/dagster.yaml", home / "dagster.yaml")
-            url = f"postgresql+psycopg2://{dict(p.split('=', 1) for p in server.split())['user']}@" \
-                  f"127.0.0.1:{dict(p.split('=', 1) for p in server.split())['port']}/" \
-                  f"{_database(server, 'dagster')}"
+            url = pg_url(server, create_database(server, "dagster"))
             env = _env(CONV_LANDING_DIR=str(land), DAGSTER_HOME=str(home), DAGSTER_PG_URL=url, **lake)
             # Dagster's storage exists before the runs start, as in a deployment whose daemon is up.
             subprocess.run([str(BIN / "dagster"), "instance", "migrate"], env=env, check=True,
@@ -185,7 +153,7 @@ def main() -> None:
                 total += wall
             results[f"backfill_{runs}_runs_seconds"] = round(total, 1)
             con = _lake_con(lake)
-            sums[runs] = _checksums(con, first, last)
+            sums[runs] = day_checksums(con, first, last)
             con.close()
             print(f"backfill {args.backfill_days} days x {args.backfill_events_per_day:,} events, "
                   f"{runs} run(s) at once: {total:.1f} s", flush=True)

@@ -29,20 +29,6 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-class Reader:
-    """An analyst's `.query` over any connection factory (for checksums_of_every_table)."""
-
-    def __init__(self, connect) -> None:
-        self.connect = connect
-
-    def query(self, sql: str, params: dict | None = None) -> list[tuple]:
-        con = self.connect()
-        try:
-            return con.execute(sql, params or {}).fetchall()
-        finally:
-            con.close()
-
-
 def day_checksums(con: duckdb.DuckDBPyConnection, first: date, last: date) -> dict:
     return {t: con.execute(q, {"a": first, "b": last}).fetchone() for t, q in CHECKSUMS.items()}
 
@@ -56,7 +42,7 @@ def test_uci_through_the_lake_equals_the_file(uci, lake, tmp_path):
         env=clean_env(**lake.env), cwd=tmp_path, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "analysts: ATTACH the lake READ_ONLY" in done.stdout
-    in_lake = checksums_of_every_table(Reader(lake.connect))
+    in_lake = checksums_of_every_table(lake)
     in_file = checksums_of_every_table(uci)
     assert in_lake == in_file
     assert in_lake["raw.events"][0] == 541_909
