@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from conv_assets.privacy import as_stored, erasure_hash
-from conv_assets.resources import Warehouse, open_warehouse, run_sql, transaction
+from conv_assets.resources import Warehouse, open_warehouse, run_sql, sql_literal, transaction
 from conv_assets.settings import Settings
 
 
@@ -42,14 +42,6 @@ def delete_users(warehouse: Warehouse, raw_ids: list[str]) -> dict[str, int]:
     return deleted
 
 
-def path_literal(path: Path) -> str:
-    """A file path as an SQL string literal ('' doubles a quote; NUL cannot be in a path)."""
-    text = str(path)
-    if "\x00" in text:
-        raise ValueError("a path cannot contain NUL")
-    return "'" + text.replace("'", "''") + "'"
-
-
 def compact(warehouse: str) -> None:
     """Rewrite the warehouse into a fresh file and swap it in, so deleted rows are physically
     gone (DuckDB reuses freed blocks but does not scrub them)."""
@@ -60,9 +52,9 @@ def compact(warehouse: str) -> None:
     try:
         # DuckDB 1.5 takes no parameter in ATTACH: the path (our own setting, not data) is
         # written as a quoted SQL string literal.
-        con.execute(f"ATTACH {path_literal(path)} AS src")
+        con.execute(f"ATTACH {sql_literal(str(path))} AS src")
         con.execute("CHECKPOINT src")
-        con.execute(f"ATTACH {path_literal(tmp)} AS fresh")
+        con.execute(f"ATTACH {sql_literal(str(tmp))} AS fresh")
         con.execute("COPY FROM DATABASE src TO fresh")
         con.execute("DETACH fresh")
         os.replace(tmp, path)
