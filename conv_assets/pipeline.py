@@ -58,6 +58,12 @@ class RunOutcome:
         return "\n".join(lines)
 
 
+def _open(settings: Settings, read_only: bool = False):
+    """The warehouse the settings name: the DuckDB file, or the lake when CONV_LAKE is set."""
+    return open_warehouse(settings.warehouse, read_only, lake=settings.lake,
+                          lake_data_path=settings.lake_data_path)
+
+
 def landed_days(settings: Settings) -> tuple[date, date, int]:
     """First and last partition day the landing directory's files touch (new or known)."""
     root = Path(settings.landing_dir)
@@ -81,8 +87,7 @@ def landed_days(settings: Settings) -> tuple[date, date, int]:
     except OSError as exc:
         raise PipelineError(f"cannot read {files[0]}: {exc.strerror or exc}") from None
     try:
-        con = open_warehouse(settings.warehouse, lake=settings.lake,
-                             lake_data_path=settings.lake_data_path)
+        con = _open(settings)
     except WarehouseError as exc:
         raise PipelineError(str(exc)) from None
     try:
@@ -123,8 +128,7 @@ def run_pipeline(
 def rebuild_from_clean(settings: Settings) -> RunOutcome:
     """Rebuild clean events and everything downstream for the days in raw.events, without
     reading the landing directory (used after an erasure)."""
-    con = open_warehouse(settings.warehouse, read_only=True, lake=settings.lake,
-                         lake_data_path=settings.lake_data_path)
+    con = _open(settings, read_only=True)
     try:
         first, last = run_sql(con, "raw/select_day_range").fetchall()[0]
     finally:
@@ -191,8 +195,7 @@ def _first_failure(result: dg.ExecuteInProcessResult) -> str:
 
 def _outcome(settings: Settings, first: date, last: date, n_files: int,
              metadata: dict | None = None) -> RunOutcome:
-    con = open_warehouse(settings.warehouse, read_only=True, lake=settings.lake,
-                         lake_data_path=settings.lake_data_path)
+    con = _open(settings, read_only=True)
     try:
         tables = [
             f"{s}.{t}" for s, t in con.execute(
