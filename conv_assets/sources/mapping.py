@@ -320,13 +320,17 @@ def check_columns(mapping: Mapping, path: Path) -> None:
         )
 
 
-def parse_timestamps(col: pl.Expr, mapping: Mapping) -> pl.Expr:
-    """Text timestamps to naive UTC datetimes (NULL where unparseable)."""
+def parse_timestamps(col: pl.Series, mapping: Mapping) -> pl.Series:
+    """Text timestamps to naive UTC datetimes (NULL where unparseable).
+
+    Formats are tried in order, each only on the rows no earlier format parsed: the first format
+    that parses a row wins, and a file written in one format is parsed once, not once per format.
+    """
     if mapping.timestamp_unit:
         num = col.str.strip_chars().cast(pl.Float64, strict=False)
         factor = {"s": 1_000_000, "ms": 1_000, "us": 1}[mapping.timestamp_unit]
         micros = (num * factor).round(0).cast(pl.Int64, strict=False)
-        return pl.from_epoch(micros, time_unit="us")
+        return pl.select(pl.from_epoch(micros, time_unit="us")).to_series().alias(col.name)
     text = (
         col.str.strip_chars()
         .str.replace(r"\s*UTC$", "+00:00")
@@ -338,16 +342,28 @@ def parse_timestamps(col: pl.Expr, mapping: Mapping) -> pl.Expr:
         naive = () if aware else fmts
     else:
         aware, naive = _AWARE_FORMATS, _NAIVE_FORMATS
-    parsed: list[pl.Expr] = [
-        text.str.to_datetime(f, strict=False, time_zone="UTC", time_unit="us") for f in aware
-    ]
-    parsed += [
-        text.str.to_datetime(f, strict=False, time_unit="us")
-        .dt.replace_time_zone(mapping.timezone, ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC")
-        for f in naive
-    ]
-    return pl.coalesce(parsed).dt.replace_time_zone(None)
+
+    def parse(s: pl.Series, fmt: str, is_aware: bool) -> pl.Series:
+        if is_aware:
+            out = s.str.to_datetime(fmt, strict=False, time_zone="UTC", time_unit="us")
+        else:
+            out = (s.str.to_datetime(fmt, strict=False, time_unit="us")
+                   .dt.replace_time_zone(mapping.timezone, ambiguous="earliest", non_existent="null")
+                   .dt.convert_time_zone("UTC"))
+        return out.dt.replace_time_zone(None)
+
+    result = pl.Series(col.name, [None] * len(col), dtype=pl.Datetime("us"))
+    todo = text.is_not_null()
+    for fmt, is_aware in [(f, True) for f in aware] + [(f, False) for f in naive]:
+        rows = todo.arg_true()
+        if rows.is_empty():
+            break
+        parsed = parse(text.gather(rows), fmt, is_aware)
+        ok = parsed.is_not_null()
+        if ok.any():
+            result = result.scatter(rows.filter(ok), parsed.filter(ok))
+            todo = todo.scatter(rows.filter(ok), False)
+    return result
 
 
 def iter_landed(
@@ -426,9 +442,11 @@ def _to_raw(
     )
     if mapping.transform is not None:
         out = mapping.transform(out)
-    for col in ("user_id", "product_id", "session_id", "order_id", "event_id", "category",
-                "brand", "product_name", "price", "quantity", "event_type"):
-        out = out.with_columns(pl.col(col).str.strip_chars().replace("", None))
+    out = out.with_columns(
+        pl.col(c).str.strip_chars().replace("", None)
+        for c in ("user_id", "product_id", "session_id", "order_id", "event_id", "category",
+                  "brand", "product_name", "price", "quantity", "event_type")
+    )
     etype = pl.col("event_type")
     if mapping.event_type_values:
         values = mapping.event_type_values
@@ -451,7 +469,7 @@ def _to_raw(
     has_prices = "price" in mapping.columns or "price" in mapping.constants
     out = out.with_columns(
         pl.col("event_time").alias("event_time_raw"),
-        parse_timestamps(pl.col("event_time"), mapping).alias("event_time"),
+        parse_timestamps(out["event_time"], mapping).alias("event_time"),
         etype.alias("event_type_raw"),
         mapped.alias("event_type"),
         price.alias("price"),
