@@ -170,6 +170,8 @@ class Deployment:
             "CONV_WAREHOUSE": str(self.warehouse), "CONV_START_DATE": "2020-01-01",
             "CONV_LANDING_SENSOR_SECONDS": "2", "CONV_CHAIN_SENSOR_SECONDS": "2",
             "CONV_AUTOMATION_SENSOR_SECONDS": "5", "CONV_TEST_PAUSE_FILE": str(self.pause),
+            # The analyst copy's cadence (hourly by default), shortened so the test sees it follow.
+            "CONV_ANALYST_COPY_CRON": "* * * * *",
         }
         self.lake = lake
         if lake:

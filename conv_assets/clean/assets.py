@@ -2,6 +2,7 @@
 
 
 from collections.abc import Iterator
+from datetime import date
 
 import dagster as dg
 
@@ -19,6 +20,19 @@ _COMMON = {
     "deps": [dg.AssetKey(["raw", "events"])],
     "freshness_policy": DAILY_FRESHNESS,
 }
+
+
+def day_batches(start: date, end: date, day_rows: list[tuple[date, int]],
+                batch_rows: int) -> list[tuple[date, date]]:
+    """[start, end) cut into consecutive ranges of whole days of at most `batch_rows` rows each
+    (a larger day is a batch of its own; days without rows join the batch they fall in)."""
+    batches, lo, n = [], start, 0
+    for day, rows in day_rows:
+        if n and n + rows > batch_rows:
+            batches.append((lo, day))
+            lo, n = day, 0
+        n += rows
+    return batches + [(lo, end)]
 
 
 @dg.multi_asset(
@@ -78,20 +92,32 @@ def clean_events(
     start, end = window(context)
     settings = load_settings()
     with warehouse.connect() as con:
-        # Staged before the write transaction: on a lake, runs for other days stage in parallel.
-        run_sql(con, "clean/stage_events", start=start, end=end,
-                gap_minutes=settings.session_gap_minutes)
-        with transaction(con, "clean.events", "clean.quarantine"):
-            run_sql(con, "clean/delete_events", start=start, end=end)
-            run_sql(con, "clean/delete_quarantine", start=start, end=end)
-            run_sql(con, "clean/insert_events", start=start, end=end)
-            run_sql(con, "clean/insert_quarantine", start=start, end=end)
-        n_raw, n_clean, n_quar, n_sessions = con.execute(
-            "SELECT count(*), count(*) FILTER (final_reason IS NULL), "
-            "count(*) FILTER (final_reason IS NOT NULL), "
-            "count(DISTINCT final_session) FILTER (final_reason IS NULL) FROM staged"
-        ).fetchall()[0]
-        con.execute("DROP TABLE staged")
+        # Batches of whole days of about CONV_CLEAN_BATCH_ROWS raw rows, in date order: memory is
+        # bounded by a batch, not the window, and a batch's sessions continue from the day before
+        # it as committed, exactly as they would inside one large batch.
+        n_raw = n_clean = n_quar = 0
+        for lo, hi in day_batches(start, end, run_sql(con, "clean/select_day_rows", start=start,
+                                                      end=end).fetchall(),
+                                  settings.clean_batch_rows):
+            # Staged before the write transaction: on a lake, runs for other days stage in parallel.
+            run_sql(con, "clean/stage_events", start=lo, end=hi,
+                    gap_minutes=settings.session_gap_minutes)
+            with transaction(con, "clean.events", "clean.quarantine"):
+                run_sql(con, "clean/delete_events", start=lo, end=hi)
+                run_sql(con, "clean/delete_quarantine", start=lo, end=hi)
+                run_sql(con, "clean/insert_events", start=lo, end=hi)
+                run_sql(con, "clean/insert_quarantine", start=lo, end=hi)
+            b_raw, b_clean = con.execute(
+                "SELECT count(*), count(*) FILTER (final_reason IS NULL) FROM staged").fetchall()[0]
+            con.execute("DROP TABLE staged")
+            n_raw, n_clean, n_quar = n_raw + b_raw, n_clean + b_clean, n_quar + b_raw - b_clean
+            if (lo, hi) != (start, end):
+                context.log.info(f"{lo}..{hi}: {b_raw} raw rows -> {b_clean} clean, "
+                                 f"{b_raw - b_clean} quarantined")
+        n_sessions = con.execute(
+            "SELECT count(DISTINCT session_id) FROM clean.events "
+            "WHERE event_date >= $start AND event_date < $end", {"start": start, "end": end},
+        ).fetchall()[0][0]
         reasons = sql_frame(con, "clean/summarise_quarantine", start=start, end=end)
         mismatched = sql_frame(con, "clean/check_row_identity", start=start, end=end)
         dup_ids = run_sql(con, "clean/check_duplicate_ids", start=start, end=end).fetchall()[0][0]

@@ -1,6 +1,6 @@
-"""ops: how analysts get at the data. File mode: ops/analyst_copy, the warehouse swapped in whole
-after each change. Lake mode: analysts attach the lake read-only, and ops/lake_maintenance keeps
-it compact on a schedule."""
+"""ops: how analysts get at the data. File mode: ops/analyst_copy, the warehouse swapped in whole,
+at most once per CONV_ANALYST_COPY_CRON tick (hourly) after a change. Lake mode: analysts attach
+the lake read-only, and ops/lake_maintenance keeps it compact on a schedule."""
 
 import os
 import shutil
@@ -16,6 +16,13 @@ def analyst_copy_path(warehouse_path: str) -> Path:
     """Where the analyst copy lives: CONV_ANALYST_COPY, else analyst.duckdb beside the warehouse."""
     explicit = os.environ.get("CONV_ANALYST_COPY")
     return Path(explicit) if explicit else Path(warehouse_path).with_name("analyst.duckdb")
+
+
+def analyst_copy_cron() -> str:
+    """How often the analyst copy may be republished: CONV_ANALYST_COPY_CRON, default hourly.
+    Each publish copies the whole file (777 MB at 8M events), so it runs on a cadence, not
+    after every run."""
+    return os.environ.get("CONV_ANALYST_COPY_CRON") or "0 * * * *"
 
 
 def publish(warehouse: Warehouse) -> tuple[Path, int]:
@@ -52,16 +59,19 @@ def publish(warehouse: Warehouse) -> tuple[Path, int]:
         ["ml", "interactions"], ["ml", "item_factors"], ["ml", "user_factors"],
         ["ml", "user_recommendations"], ["ml", "similar_items"], ["ml", "rec_evaluation"],
     ],
+    # Once per cron tick at most, and only when some table changed since the last publish.
     automation_condition=(
-        dg.AutomationCondition.any_deps_updated().since_last_handled()
+        dg.AutomationCondition.cron_tick_passed(analyst_copy_cron()).since_last_handled()
+        & dg.AutomationCondition.any_deps_updated().since_last_handled()
         & ~dg.AutomationCondition.any_deps_in_progress()
         & ~dg.AutomationCondition.in_progress()
     ),
 )
 def analyst_copy(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """A read-only copy of the whole warehouse (every table and the analyst views in sql/views)
-    for analysts, published after every change by an atomic rename. Analysts open this file,
-    never the live warehouse, so they neither block runs nor see half-written state."""
+    for analysts, published by an atomic rename at most once per CONV_ANALYST_COPY_CRON tick
+    (default hourly) after any table changed, and at the end of `conv-assets run`. Analysts open
+    this file, never the live warehouse, so they neither block runs nor see half-written state."""
     target, size = publish(warehouse)
     context.log.info(f"published analyst copy {target} ({size:,} bytes)")
     return dg.MaterializeResult(

@@ -7,5 +7,4 @@ SELECT
     product_name, category, brand, price_num, CAST(quantity_num AS INTEGER), order_id,
     source_file, session_is_derived
 FROM staged
-WHERE final_reason IS NULL
-ORDER BY event_date, user_id, event_time;
+WHERE final_reason IS NULL;

@@ -28,16 +28,25 @@ checked AS (
         END AS reason
     FROM typed
 ),
+-- Event ids held by more than one valid row, with the first such row (by file, then row):
+-- every other valid row with that id is a duplicate. A hash aggregate, not a sort of all rows.
+firsts AS (
+    SELECT event_id, min({'f': source_file, 'r': source_row}) AS first_row
+    FROM checked
+    WHERE reason IS NULL AND event_id IN (
+        SELECT event_id FROM checked WHERE reason IS NULL GROUP BY event_id HAVING count(*) > 1)
+    GROUP BY event_id
+),
 ranked AS (
     SELECT
-        *,
+        c.*,
         CASE
-            WHEN reason IS NULL AND row_number() OVER (
-                PARTITION BY reason IS NULL, event_id ORDER BY source_file, source_row) > 1
+            WHEN c.reason IS NULL AND f.first_row <> {'f': c.source_file, 'r': c.source_row}
             THEN 'duplicate'
-            ELSE reason
+            ELSE c.reason
         END AS final_reason
-    FROM checked
+    FROM checked c
+    LEFT JOIN firsts f ON c.event_id = f.event_id
 ),
 -- The last event of the day before the window, per user, so a session running over midnight
 -- keeps the id it was given when the earlier day was built.
@@ -57,30 +66,23 @@ to_sessionise AS (
 gaps AS (
     SELECT
         *,
-        CASE
-            WHEN lag(event_time) OVER w IS NULL
-              OR event_time - lag(event_time) OVER w > to_minutes(CAST($gap_minutes AS BIGINT))
-            THEN 1 ELSE 0
-        END AS starts_session
+        lag(event_time) OVER w IS NULL
+          OR event_time - lag(event_time) OVER w > to_minutes(CAST($gap_minutes AS BIGINT))
+          AS starts_session
     FROM to_sessionise
     WINDOW w AS (PARTITION BY user_id ORDER BY event_time, source_file NULLS FIRST, source_row)
 ),
-numbered AS (
-    SELECT
-        *,
-        sum(starts_session) OVER (
-            PARTITION BY user_id ORDER BY event_time, source_file NULLS FIRST, source_row
-            ROWS UNBOUNDED PRECEDING) AS session_no
-    FROM gaps
-),
+-- A row's session is named by the latest session start at or before it: the carried-over id when
+-- that start is the day before's last event, else an md5 of the user and the start time.
 derived AS (
     SELECT
         source_file, source_row,
-        first_value(coalesce(context_session,
-                             md5(user_id || chr(31) || CAST(event_time AS VARCHAR)))) OVER (
-            PARTITION BY user_id, session_no
-            ORDER BY event_time, source_file NULLS FIRST, source_row) AS derived_session
-    FROM numbered
+        last_value(CASE WHEN starts_session THEN coalesce(
+            context_session, md5(user_id || chr(31) || CAST(event_time AS VARCHAR))) END
+            IGNORE NULLS) OVER (
+            PARTITION BY user_id ORDER BY event_time, source_file NULLS FIRST, source_row
+            ROWS UNBOUNDED PRECEDING) AS derived_session
+    FROM gaps
 )
 SELECT
     k.*,
