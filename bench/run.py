@@ -220,7 +220,40 @@ def end_to_end(first: str, last: str) -> tuple[float, dict, dict, dict]:
     return wall, steps, _metadata(result, "ml/item_factors"), step_rss
 
 
-def one_size(events: int, days: int, work: Path) -> dict:
+def _owner(record) -> str:
+    """Who holds an allocation: the innermost frame in conv_assets, else the innermost Python
+    frame; allocations with no Python frame come from native worker threads."""
+    frames = record.stack_trace()
+    for fn, file, line in frames:
+        if "/conv_assets/" in file:
+            return f"{file.split('/conv_assets/')[1]}:{line} {fn}"
+    if frames:
+        fn, file, line = frames[0]
+        return f"{Path(file).name}:{line} {fn}"
+    return "native worker threads (DuckDB, BLAS, implicit)"
+
+
+def memory_owners(step_key: str, first: str, last: str, path: Path) -> dict:
+    """Runs one step again under memray and sums the allocations live at its high-water mark by
+    owner (see _owner): which code holds the peak."""
+    from collections import Counter
+
+    import memray
+
+    from conv_assets.definitions import ASSETS
+
+    keys = next(a.keys for a in ASSETS if getattr(a, "op", None) is not None and a.op.name == step_key)
+    with memray.Tracker(str(path)):
+        _materialize(["/".join(k.path) for k in keys], first, last)
+    reader = memray.FileReader(str(path))
+    owners: Counter = Counter()
+    for record in reader.get_high_watermark_allocation_records(merge_threads=True):
+        owners[_owner(record)] += record.size
+    return {"step": step_key, "peak_mb": reader.metadata.peak_memory / 2**20,
+            "owners_mb": {k: v / 2**20 for k, v in owners.most_common(8)}}
+
+
+def one_size(events: int, days: int, work: Path, trace_memory: bool = False) -> dict:
     from conv_assets.generate import generate
 
     landing = work / "landing"
@@ -248,6 +281,8 @@ def one_size(events: int, days: int, work: Path) -> dict:
     out["bare_forecast"], out["forecast_series"] = bare_forecast(wh)
     out["bare_sum"] = out["bare_read"] + out["bare_funnel"] + out["bare_als_fit"] + out["bare_forecast"]
     out["peak_rss_mb"] = _rss_mb()
+    if trace_memory and out["peak_step"]:
+        out["memory_owners"] = memory_owners(out["peak_step"], first, last, work / "memray.bin")
     out["ratios"] = {
         "ingest_clean_vs_read_csv": out["ours_ingest_clean"] / out["bare_read"],
         "funnel_vs_sql": out["ours_sessions_funnel"] / out["bare_funnel"],
@@ -310,7 +345,7 @@ def _worker(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="conv-bench-") as tmp:
         work = Path(tmp)
         if args.task == "size":
-            result = one_size(args.events, args.days, work)
+            result = one_size(args.events, args.days, work, args.trace_memory)
         elif args.task == "growth":
             result = add_one_day([30, 60, 90][: args.growth_points], args.per_day, work)
         else:
@@ -347,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--events", type=int, help=argparse.SUPPRESS)
     p.add_argument("--per-day", type=int, help=argparse.SUPPRESS)
     p.add_argument("--growth-points", type=int, default=3, help=argparse.SUPPRESS)
+    p.add_argument("--trace-memory", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         _worker(args)
@@ -356,7 +392,10 @@ def main(argv: list[str] | None = None) -> int:
                     "versions": _versions(), "sizes": []}
     for n in args.sizes:
         print(f"size {n:,} events ...", flush=True)
-        report["sizes"].append(_spawn(["--task", "size", "--events", str(n), "--days", str(args.days)]))
+        # The largest size also runs its peak step again under memray, to name the peak's owner.
+        trace = ["--trace-memory"] if n == max(args.sizes) else []
+        report["sizes"].append(_spawn(["--task", "size", "--events", str(n), "--days", str(args.days),
+                                       *trace]))
     sizes = report["sizes"]
     for a, b in zip(sizes, sizes[1:], strict=False):
         b["slope_vs_previous"] = (b["ours_end_to_end"] / a["ours_end_to_end"]) / (b["events"] / a["events"])
@@ -424,6 +463,10 @@ def targets(report: dict) -> str:
             f"{2 * big['bare_sum'] + 30:.0f} s", "<= 1.0x", r["end_to_end_vs_2x_bare_sum_plus_30s"] <= 1)
         row(f"peak RSS, {n}", f"{big['peak_rss_mb']:,.0f} MB (peak in step {big.get('peak_step')})",
             "<= 3,072 MB", big["peak_rss_mb"] <= 3072)
+        if "memory_owners" in big:
+            m = big["memory_owners"]
+            rows.append(f"        {m['step']} again under memray: high-water mark {m['peak_mb']:,.0f} MB, held by")
+            rows += [f"          {mb:8,.0f} MB  {owner}" for owner, mb in m["owners_mb"].items()]
         growth = (big["peak_rss_mb"] / small["peak_rss_mb"]) / (big["events"] / small["events"])
         row("memory growth vs data growth", f"RSS x{big['peak_rss_mb'] / small['peak_rss_mb']:.2f} "
             f"for data x{big['events'] / small['events']:.0f}", "<= data growth", growth <= 1)

@@ -30,5 +30,10 @@ def test_bench_script_runs_at_tiny_size(tmp_path):
     assert set(report["growth"]["add_one_day_seconds"]) == {"30", "60", "90"}
     # Peak memory is attributed to a step, and the targets are printed.
     assert size["peak_step"] in size["steps"] or size["peak_step"] in size["step_peak_rss_mb"]
+    # The largest size names the owners of its peak step's memory (memray).
+    owners = size["memory_owners"]
+    assert owners["step"] == size["peak_step"] and owners["peak_mb"] > 0
+    assert owners["owners_mb"] and all(mb > 0 for mb in owners["owners_mb"].values())
+    assert "again under memray" in proc.stdout
     assert "targets (the scale issue)" in proc.stdout
     assert "ingest+clean" in proc.stdout

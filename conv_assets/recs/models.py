@@ -72,7 +72,12 @@ def top_n(scores: np.ndarray, n: int) -> np.ndarray:
     above = scores > kth
     equal = scores == kth
     need = n - above.sum(axis=1, keepdims=True)
-    chosen = above | (equal & (np.cumsum(equal, axis=1) <= need))
+    chosen = above | equal
+    # Only rows with more ties at the cut than places left need the lower indices picked.
+    tied = np.flatnonzero(equal.sum(axis=1) > need.ravel())
+    if tied.size:
+        eq = equal[tied]
+        chosen[tied] = above[tied] | (eq & (np.cumsum(eq, axis=1) <= need[tied]))
     idx = np.nonzero(chosen)[1].reshape(scores.shape[0], n)
     vals = np.take_along_axis(scores, idx, axis=1)
     return np.take_along_axis(idx, np.lexsort((idx, -vals), axis=1), axis=1)
