@@ -34,3 +34,16 @@ def day_keys(first: date, last: date) -> list[str]:
 DAILY_FRESHNESS = dg.FreshnessPolicy.time_window(
     fail_window=timedelta(hours=48), warn_window=timedelta(hours=30)
 )
+
+
+def day_batches(start: date, end: date, day_rows: list[tuple[date, int]],
+                batch_rows: int) -> list[tuple[date, date]]:
+    """[start, end) cut into consecutive ranges of whole days of at most `batch_rows` rows each
+    (a larger day is a batch of its own; days without rows join the batch they fall in)."""
+    batches, lo, n = [], start, 0
+    for day, rows in day_rows:
+        if n and n + rows > batch_rows:
+            batches.append((lo, day))
+            lo, n = day, 0
+        n += rows
+    return batches + [(lo, end)]

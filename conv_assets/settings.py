@@ -25,7 +25,7 @@ class Settings:
     max_quarantine_share: float
     product_window_days: int
     exclude_suspicious: bool
-    clean_batch_rows: int
+    batch_rows: int
 
 
 def _float(name: str, default: float) -> float:
@@ -57,5 +57,6 @@ def load_settings() -> Settings:
         product_window_days=int(_float("CONV_PRODUCT_WINDOW_DAYS", 28)),
         exclude_suspicious=(os.environ.get("CONV_EXCLUDE_SUSPICIOUS") or "0").lower()
         in ("1", "true", "yes"),
-        clean_batch_rows=max(1, int(_float("CONV_CLEAN_BATCH_ROWS", 1_000_000))),
+        # Events per batch of days that clean, sessions and the funnel process at once.
+        batch_rows=max(1, int(_float("CONV_BATCH_ROWS", 1_000_000))),
     )

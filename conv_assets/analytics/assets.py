@@ -3,7 +3,7 @@
 import dagster as dg
 
 from conv_assets.metadata import png_markdown, table_metadata, window_count, window_preview
-from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, window
+from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, day_batches, window
 from conv_assets.resources import (
     WRITE_POOL,
     Warehouse,
@@ -28,6 +28,13 @@ _DAILY = {
 }
 # Whole-history tables are recomputed by models_schedule.
 _GLOBAL = _COMMON
+
+
+def _batches(con, start, end) -> list:
+    """The window in batches of whole days of at most CONV_BATCH_ROWS clean events: each day's
+    rows depend only on that day and its neighbours, so batches bound memory and change nothing."""
+    return day_batches(start, end, run_sql(con, "analytics/select_day_rows", start=start,
+                                           end=end).fetchall(), load_settings().batch_rows)
 
 
 def _event_types_present(con) -> dict[str, bool]:
@@ -64,9 +71,10 @@ def sessions(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
     abandoned (a cart add and no purchase in the session)."""
     start, end = window(context)
     with warehouse.connect() as con:
-        with transaction(con, "analytics.sessions"):
-            run_sql(con, "analytics/delete_sessions", start=start, end=end)
-            run_sql(con, "analytics/insert_sessions", start=start, end=end)
+        for lo, hi in _batches(con, start, end):
+            with transaction(con, "analytics.sessions"):
+                run_sql(con, "analytics/delete_sessions", start=lo, end=hi)
+                run_sql(con, "analytics/insert_sessions", start=lo, end=hi)
         rows = window_count(con, "analytics.sessions", start, end, "session_date")
         preview = window_preview(con, "analytics.sessions", start, end, "session_date")
         meta = table_metadata(con, "analytics.sessions", rows, preview)
@@ -96,10 +104,11 @@ def daily_funnel(context: dg.AssetExecutionContext, warehouse: Warehouse):
     start, end = window(context)
     with warehouse.connect() as con:
         present = _event_types_present(con)
-        with transaction(con, "analytics.daily_funnel"):
-            run_sql(con, "analytics/delete_daily_funnel", start=start, end=end)
-            run_sql(con, "analytics/insert_daily_funnel", start=start, end=end, **present,
-                    exclude_suspicious=load_settings().exclude_suspicious)
+        for lo, hi in _batches(con, start, end):
+            with transaction(con, "analytics.daily_funnel"):
+                run_sql(con, "analytics/delete_daily_funnel", start=lo, end=hi)
+                run_sql(con, "analytics/insert_daily_funnel", start=lo, end=hi, **present,
+                        exclude_suspicious=load_settings().exclude_suspicious)
         rows = window_count(con, "analytics.daily_funnel", start, end)
         bad_rates = sql_frame(con, "analytics/check_funnel_rates", start=start, end=end)
         latest = sql_frame(con, "analytics/select_latest_funnel_day", start=start, end=end)

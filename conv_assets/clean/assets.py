@@ -2,12 +2,11 @@
 
 
 from collections.abc import Iterator
-from datetime import date
 
 import dagster as dg
 
 from conv_assets.metadata import markdown_table, table_metadata, window_preview
-from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, window
+from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, day_batches, window
 from conv_assets.resources import WRITE_POOL, Warehouse, run_sql, sql_frame, transaction
 from conv_assets.settings import load_settings
 
@@ -20,19 +19,6 @@ _COMMON = {
     "deps": [dg.AssetKey(["raw", "events"])],
     "freshness_policy": DAILY_FRESHNESS,
 }
-
-
-def day_batches(start: date, end: date, day_rows: list[tuple[date, int]],
-                batch_rows: int) -> list[tuple[date, date]]:
-    """[start, end) cut into consecutive ranges of whole days of at most `batch_rows` rows each
-    (a larger day is a batch of its own; days without rows join the batch they fall in)."""
-    batches, lo, n = [], start, 0
-    for day, rows in day_rows:
-        if n and n + rows > batch_rows:
-            batches.append((lo, day))
-            lo, n = day, 0
-        n += rows
-    return batches + [(lo, end)]
 
 
 @dg.multi_asset(
@@ -92,13 +78,13 @@ def clean_events(
     start, end = window(context)
     settings = load_settings()
     with warehouse.connect() as con:
-        # Batches of whole days of about CONV_CLEAN_BATCH_ROWS raw rows, in date order: memory is
+        # Batches of whole days of at most CONV_BATCH_ROWS raw rows, in date order: memory is
         # bounded by a batch, not the window, and a batch's sessions continue from the day before
         # it as committed, exactly as they would inside one large batch.
         n_raw = n_clean = n_quar = 0
         for lo, hi in day_batches(start, end, run_sql(con, "clean/select_day_rows", start=start,
                                                       end=end).fetchall(),
-                                  settings.clean_batch_rows):
+                                  settings.batch_rows):
             # Staged before the write transaction: on a lake, runs for other days stage in parallel.
             run_sql(con, "clean/stage_events", start=lo, end=hi,
                     gap_minutes=settings.session_gap_minutes)

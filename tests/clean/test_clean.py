@@ -91,7 +91,10 @@ def test_rebuilding_a_day_replaces_exactly_that_day(env):
         assert env.query(by_day.format("clean.events")) == expected
 
 
-def test_session_over_midnight_is_one_session_however_days_are_built(env):
+@pytest.mark.parametrize("batch_rows", ["1000000", "1"])
+def test_session_over_midnight_is_one_session_however_days_are_built(env, monkeypatch, batch_rows):
+    # "1": every day is a batch of its own in clean, sessions and funnel (CONV_BATCH_ROWS).
+    monkeypatch.setenv("CONV_BATCH_ROWS", batch_rows)
     write_csv(env.landing / "s.csv", CANONICAL_HEADER, [
         "a,2024-05-06T23:50:00Z,view,u1,,p1,,,,,",
         "b,2024-05-07T00:10:00Z,view,u1,,p2,,,,,",
@@ -101,6 +104,10 @@ def test_session_over_midnight_is_one_session_however_days_are_built(env):
     env.run()
     together = dict(env.query(sessions))
     assert together["a"] == together["b"] != together["c"]
+    # One row per session, on the day it started: a+b on the 6th, c on the 7th.
+    assert env.query("SELECT session_date, session_id, events FROM analytics.sessions "
+                     "ORDER BY session_date") == [(date(2024, 5, 6), together["a"], 2),
+                                                  (date(2024, 5, 7), together["c"], 1)]
     assert materialize_days("2024-05-07").success
     assert materialize_days("2024-05-06").success
     assert dict(env.query(sessions)) == together
