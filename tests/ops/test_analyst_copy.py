@@ -29,3 +29,39 @@ def test_open_analyst_connection_survives_a_run_and_sees_whole_states(env):
     assert fresh.execute("SELECT count(*) FROM analytics.daily_funnel WHERE category = '(all)'"
                          ).fetchall() == [(2,)]
     fresh.close()
+
+
+def test_analyst_copy_is_requested_at_most_once_per_tick_after_a_change():
+    """The automation condition (hourly by default), evaluated at chosen times: a change waits
+    for a tick not yet used, and each tick gives at most one copy; no change, no copy."""
+    from datetime import UTC, datetime
+
+    import dagster as dg
+
+    from conv_assets.definitions import defs
+
+    copy = dg.AssetKey(["ops", "analyst_copy"])
+    dep = dg.AssetKey(["ml", "rec_evaluation"])
+    instance = dg.DagsterInstance.ephemeral()
+    cursor = None
+
+    def requested(hour: int, minute: int) -> int:
+        nonlocal cursor
+        result = dg.evaluate_automation_conditions(
+            defs=defs, instance=instance, cursor=cursor, asset_selection=dg.AssetSelection.assets(copy),
+            evaluation_time=datetime(2024, 5, 6, hour, minute, tzinfo=UTC))
+        cursor = result.cursor
+        return result.get_num_requested(copy)
+
+    assert requested(10, 30) == 0                       # nothing changed yet
+    instance.report_runless_asset_event(dg.AssetMaterialization(dep))
+    assert requested(10, 40) == 0                       # changed, but no tick since
+    assert requested(11, 1) == 1                        # the 11:00 tick: one copy
+    assert requested(11, 20) == 0                       # handled
+    assert requested(12, 1) == 0                        # a tick, but nothing changed
+    instance.report_runless_asset_event(dg.AssetMaterialization(dep))
+    assert requested(12, 30) == 1                       # the 12:00 tick was not used yet
+    assert requested(12, 31) == 0
+    instance.report_runless_asset_event(dg.AssetMaterialization(dep))
+    assert requested(12, 50) == 0                       # one copy per tick at most
+    assert requested(13, 1) == 1
