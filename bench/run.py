@@ -234,8 +234,15 @@ def _owner(record) -> str:
 
 
 def memory_owners(step_key: str, first: str, last: str, path: Path) -> dict:
-    """Runs one step again under memray and sums the allocations live at its high-water mark by
-    owner (see _owner): which code holds the peak."""
+    """Runs one step again in a fresh process under memray and sums the allocations live at its
+    high-water mark by owner (see _owner): which code holds the peak. A fresh process, because
+    DuckDB's bundled allocator reuses memory it mapped before tracking began, which memray would
+    not see."""
+    return _spawn(["--task", "owners", "--step", step_key, "--first", first, "--last", last,
+                   "--memray-out", str(path)])
+
+
+def _owners_worker(step_key: str, first: str, last: str, path: str) -> dict:
     from collections import Counter
 
     import memray
@@ -243,9 +250,9 @@ def memory_owners(step_key: str, first: str, last: str, path: Path) -> dict:
     from conv_assets.definitions import ASSETS
 
     keys = next(a.keys for a in ASSETS if getattr(a, "op", None) is not None and a.op.name == step_key)
-    with memray.Tracker(str(path)):
+    with memray.Tracker(path):
         _materialize(["/".join(k.path) for k in keys], first, last)
-    reader = memray.FileReader(str(path))
+    reader = memray.FileReader(path)
     owners: Counter = Counter()
     for record in reader.get_high_watermark_allocation_records(merge_threads=True):
         owners[_owner(record)] += record.size
@@ -342,6 +349,9 @@ def _worker(args: argparse.Namespace) -> None:
     import warnings
 
     warnings.filterwarnings("ignore")
+    if args.task == "owners":  # the environment (warehouse, landing) comes from the parent
+        print("RESULT " + json.dumps(_owners_worker(args.step, args.first, args.last, args.memray_out)))
+        return
     with tempfile.TemporaryDirectory(prefix="conv-bench-") as tmp:
         work = Path(tmp)
         if args.task == "size":
@@ -383,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-day", type=int, help=argparse.SUPPRESS)
     p.add_argument("--growth-points", type=int, default=3, help=argparse.SUPPRESS)
     p.add_argument("--trace-memory", action="store_true", help=argparse.SUPPRESS)
+    for hidden in ("--step", "--first", "--last", "--memray-out"):
+        p.add_argument(hidden, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         _worker(args)
