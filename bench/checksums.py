@@ -13,31 +13,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import duckdb
 
-CLOCK_COLUMNS = ("loaded_at", "applied_at", "requested_at")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+# The tests' own table checksums, so the bench and the tests compare tables the same way.
+from tests.sources.test_real_data import checksums_of_every_table  # noqa: E402 - after the path
 
 
-def checksums(con: duckdb.DuckDBPyConnection) -> dict[str, list[int]]:
-    out = {}
-    for schema, table in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() "
-            "WHERE database_name = current_database() ORDER BY 1, 2").fetchall():
-        cols = [
-            f'round("{c}", 9 - CAST(ceil(log10(abs("{c}") + 1)) AS INTEGER))' if t == "DOUBLE"
-            else f'"{c}"'
-            for c, t in con.execute(
-                "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = $s "
-                "AND table_name = $t AND database_name = current_database() ORDER BY column_index",
-                {"s": schema, "t": table}).fetchall()
-            if c not in CLOCK_COLUMNS
-        ]
-        # Names come from DuckDB's own catalog.
-        n, h = con.execute(f'SELECT count(*), bit_xor(hash({", ".join(cols)})) '
-                           f'FROM "{schema}"."{table}"').fetchall()[0]
-        out[f"{schema}.{table}"] = [n, h]
-    return out
+class _Reader:
+    """What checksums_of_every_table reads through: `query(sql, params)` on one connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def query(self, sql: str, params: dict | None = None) -> list[tuple]:
+        return self.con.execute(sql, params or {}).fetchall()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip", nargs="*", default=[], help="tables to leave out of the comparison")
     args = p.parse_args(argv)
     with duckdb.connect(args.warehouse, read_only=True) as con:
-        now = checksums(con)
+        now = {t: list(v) for t, v in checksums_of_every_table(_Reader(con)).items()}
     if args.save:
         with open(args.save, "w") as f:
             json.dump(now, f, indent=1)
