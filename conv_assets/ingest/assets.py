@@ -2,6 +2,7 @@
 
 
 import os
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -82,7 +83,11 @@ def raw_events(
     first_day, last_day = first_and_last_day()
     key = pseudonym_key()
     lookback = int(os.environ.get("CONV_LATE_LOOKBACK_DAYS", "30"))
-    with warehouse.connect() as con:
+    # This run's rows wait in Parquet files beside the warehouse file until the write transaction,
+    # in a folder of this run's own (so concurrent runs on a lake never share it).
+    beside = Path(warehouse.path).resolve().parent
+    beside.mkdir(parents=True, exist_ok=True)
+    with warehouse.connect() as con, tempfile.TemporaryDirectory(prefix=".raw-staging-", dir=beside) as staging:
         erase = erasure_requests()
         if erase:
             run_sql(con, "ops/insert_erasures",
@@ -97,8 +102,8 @@ def raw_events(
             f"{len(files)} landed files in {root}; reading {len(to_read)} for "
             f"{start}..{end} (end exclusive), {len(duplicates)} duplicate copies skipped"
         )
-        run_sql(con, "raw/create_staging")
-        errors = []
+        errors: list[str] = []
+        staged: list[str] = []
         done: list[dict] = []
         for i, (path, rel, sha) in enumerate(to_read, 1):
             # A file seen before keeps the limit it got on arrival; a new one (or a new version)
@@ -123,7 +128,8 @@ def raw_events(
                 # Counted here, as read, independently of the insert into raw.events below.
                 day_counts.append(frame.group_by("event_date").agg(pl.len().alias("rows")))
                 con.register("incoming", frame)
-                run_sql(con, "raw/stage_events", start=start, end=end)
+                staged.append(f"{staging}/{len(staged):06d}.parquet")
+                run_sql(con, "raw/stage_events", start=start, end=end, path=staged[-1])
                 con.unregister("incoming")
                 n_rows += frame.height
                 if frame.height:
@@ -147,7 +153,8 @@ def raw_events(
         # One transaction replaces the days and records what was read: all or nothing.
         with transaction(con, "raw.events", "ops.ingested_files", "ops.ingested_file_days"):
             run_sql(con, "raw/delete_events", start=start, end=end)
-            run_sql(con, "raw/insert_events")
+            if staged:
+                run_sql(con, "raw/insert_events", paths=staged)
             for item in done:
                 con.register("day_counts", item["counts"])
                 run_sql(con, "ops/replace_ingested_file_days", path=item["record"]["path"],
@@ -163,7 +170,6 @@ def raw_events(
             run_sql(con, "ops/delete_gone_file_days", start=start, end=end,
                     present=[p.relative_to(root).as_posix() for p in files])
             pause_point("raw.events")
-        run_sql(con, "raw/drop_staging")
         rows = run_sql(con, "raw/count_events", start=start, end=end).fetchall()[0][0]
         meta = table_metadata(con, "raw.events", rows, window_preview(con, "raw.events", start, end))
     meta |= {

@@ -136,37 +136,61 @@ def train_candidates(m: sp.csr_matrix, params: AlsParams, popularity: np.ndarray
     return Trained(m, als, knn, pop, user_cat, item_cat if user_cat is not None else None)
 
 
-def _pool(t: Trained, model: str, rows: np.ndarray, depth: int) -> np.ndarray:
-    """The items that can reach a row's top `depth` (its exclusions counted in `depth`): the
-    most popular ones, plus the most popular of each category (category_popularity) or every item
-    the rows' neighbours score (item_knn). Scoring only these is exact and keeps the blocks small."""
-    order = np.argsort(-t.pop, kind="stable")
-    parts = [order[:depth]]
-    if model == "category_popularity":
-        cats = t.item_cat[order]
-        for c in np.unique(cats[cats >= 0]):
-            parts.append(order[cats == c][:depth])
-    elif model == "item_knn":
-        parts.append(np.unique((t.matrix[rows] @ t.knn).indices))
-    return np.unique(np.concatenate(parts))
+def _fill(t: Trained, model: str) -> tuple[np.ndarray, np.ndarray]:
+    """Items in the order they fill a list after the ones a model scores, and their scores: by
+    popularity, ties to the lower index. The popularity model's score is pop; the others' fill
+    is pop - 2, below every real score."""
+    score = t.pop if model == "popularity" else (t.pop - np.float32(2.0)).astype(np.float32)
+    order = np.argsort(-score, kind="stable")
+    return order, score
 
 
-def base_scores(t: Trained, model: str, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Dense scores (rows x cols) of one base model. Items a model cannot rank come after the
-    ones it can, ordered by popularity."""
-    pop = t.pop[cols]
-    fill = pop[None, :] - 2.0  # below every real score
+def _candidates(t: Trained, model: str, rows: np.ndarray, depth: int, cat_top: np.ndarray | None):
+    """(row, item, score) entries that hold every row's top `depth` before exclusions are
+    removed (`depth` counts them): the items the model scores above zero for the row, then its
+    fill (see _fill_order) from the `depth` most popular. Sparse, never rows x catalogue."""
+    m = len(rows)
     if model == "item_knn":
-        s = (t.matrix[rows] @ t.knn[:, cols]).toarray().astype(np.float32)
-        return np.where(s > 0, s, fill)
-    if model == "popularity":
-        return np.broadcast_to(pop, (len(rows), len(cols))).copy()
-    if model == "category_popularity":
-        cat = t.item_cat[cols]
-        share = t.user_cat[rows].toarray()
-        s = np.where(cat >= 0, share[:, np.maximum(cat, 0)], 0.0) * (1.0 + pop)
-        return np.where(s > 0, s, fill).astype(np.float32)
-    raise ValueError(f"unknown model {model}")
+        s = (t.matrix[rows] @ t.knn).tocoo()
+        r, c, v = s.row.astype(np.int64), s.col.astype(np.int64), s.data.astype(np.float32)
+    elif model == "category_popularity":
+        # score = the user's share of a category x (1 + popularity): within a category the
+        # order is popularity's, so a category's `depth` most popular items are enough.
+        uc = t.user_cat[rows].tocoo()
+        keep = uc.data > 0
+        ur, uc_, share = uc.row[keep], uc.col[keep], uc.data[keep].astype(np.float32)
+        c = cat_top[uc_].ravel()
+        real = c >= 0
+        r = np.repeat(ur.astype(np.int64), cat_top.shape[1])[real]
+        c = c[real]
+        v = np.repeat(share, cat_top.shape[1])[real] * (np.float32(1.0) + t.pop[c])
+    else:
+        r = c = np.zeros(0, np.int64)
+        v = np.zeros(0, np.float32)
+    pos = v > 0
+    r, c, v = r[pos], c[pos], v[pos]
+    order, score = _fill(t, model)
+    fill = order[:depth]
+    fr = np.repeat(np.arange(m, dtype=np.int64), len(fill))
+    fc = np.tile(fill, m).astype(np.int64)
+    width = t.matrix.shape[1] + 1
+    drop = np.isin(fr * width + fc, r * width + c)
+    fv = score[fc]
+    return (np.concatenate([r, fr[~drop]]), np.concatenate([c, fc[~drop]]),
+            np.concatenate([v, fv[~drop]]))
+
+
+def _top_entries(m: int, r: np.ndarray, c: np.ndarray, v: np.ndarray, n: int):
+    """Top n entries per row (score descending, ties to the lower item), -1 / -inf padded."""
+    order = np.lexsort((c, -v, r))
+    r, c, v = r[order], c[order], v[order]
+    rank = np.arange(len(r)) - np.searchsorted(r, r)
+    keep = rank < n
+    ids = np.full((m, n), -1, dtype=np.int64)
+    vals = np.full((m, n), -np.inf, dtype=np.float32)
+    ids[r[keep], rank[keep]] = c[keep]
+    vals[r[keep], rank[keep]] = v[keep]
+    return ids, vals
 
 
 def _als_top(t: Trained, rows: np.ndarray, exclude: sp.csr_matrix, n: int):
@@ -193,17 +217,28 @@ def ranked(t: Trained, model: str, rows: np.ndarray, exclude: sp.csr_matrix, n: 
     out = np.full((len(rows), n), -1, dtype=np.int64)
     vals = np.full((len(rows), n), -np.inf, dtype=np.float32)
     exclude = exclude.tocsr()
-    step = 128 if model == "item_knn" else 1024  # a kNN pool can be wide
+    cat_top = None
+    if model == "category_popularity":
+        depth = n + int(exclude.getnnz(axis=1).max(initial=0))
+        # Each category's `depth` most popular items (-1 pads), ties to the lower index.
+        order = np.argsort(-t.pop, kind="stable")
+        cats = t.item_cat[order]
+        order, cats = order[cats >= 0], cats[cats >= 0]
+        by_cat = np.lexsort((np.arange(len(cats)), cats))
+        order, cats = order[by_cat], cats[by_cat]
+        rank = np.arange(len(cats)) - np.searchsorted(cats, cats)
+        cat_top = np.full((int(t.item_cat.max()) + 1, depth), -1, dtype=np.int64)
+        keep = rank < depth
+        cat_top[cats[keep], rank[keep]] = order[keep]
+    step = 2048
+    width = t.matrix.shape[1] + 1
     for s0 in range(0, len(rows), step):
         b = slice(s0, min(s0 + step, len(rows)))
-        ex = exclude[b]
-        cols = _pool(t, model, rows[b], n + int(ex.getnnz(axis=1).max(initial=0)))
-        scores = base_scores(t, model, rows[b], cols)
-        exc = ex[:, cols].tocoo()
-        scores[exc.row, exc.col] = -np.inf
-        idx = top_n(scores, n)
-        vals[b] = np.take_along_axis(scores, idx, axis=1)
-        out[b] = np.where(vals[b] > -np.inf, cols[idx], -1)
+        ex = exclude[b].tocoo()
+        depth = n + int(exclude[b].getnnz(axis=1).max(initial=0))
+        r, c, v = _candidates(t, model, rows[b], depth, cat_top)
+        ok = ~np.isin(r * width + c, ex.row.astype(np.int64) * width + ex.col)
+        out[b], vals[b] = _top_entries(b.stop - b.start, r[ok], c[ok], v[ok], n)
     return (out, vals) if with_scores else out
 
 

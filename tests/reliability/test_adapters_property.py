@@ -44,9 +44,10 @@ def clean_in_memory(frame) -> duckdb.DuckDBPyConnection:
     for name in DDL:
         run_sql(con, name)
     con.register("incoming", frame)
-    run_sql(con, "raw/create_staging")
-    run_sql(con, "raw/stage_events", start=WINDOW[0], end=WINDOW[1])
-    run_sql(con, "raw/insert_events")
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = f"{tmp}/000000.parquet"
+        run_sql(con, "raw/stage_events", start=WINDOW[0], end=WINDOW[1], path=staged)
+        run_sql(con, "raw/insert_events", paths=[staged])
     run_sql(con, "clean/stage_events", start=WINDOW[0], end=WINDOW[1], gap_minutes=30)
     run_sql(con, "clean/insert_events", start=WINDOW[0], end=WINDOW[1])
     run_sql(con, "clean/insert_quarantine", start=WINDOW[0], end=WINDOW[1])
