@@ -141,55 +141,88 @@ def _fill(t: Trained, model: str) -> tuple[np.ndarray, np.ndarray]:
     popularity, ties to the lower index. The popularity model's score is pop; the others' fill
     is pop - 2, below every real score."""
     score = t.pop if model == "popularity" else (t.pop - np.float32(2.0)).astype(np.float32)
-    order = np.argsort(-score, kind="stable")
-    return order, score
+    return np.argsort(-score, kind="stable"), score
 
 
-def _candidates(t: Trained, model: str, rows: np.ndarray, depth: int, cat_top: np.ndarray | None):
-    """(row, item, score) entries that hold every row's top `depth` before exclusions are
-    removed (`depth` counts them): the items the model scores above zero for the row, then its
-    fill (see _fill_order) from the `depth` most popular. Sparse, never rows x catalogue."""
-    m = len(rows)
+def _category_tops(t: Trained, depth: int) -> np.ndarray:
+    """Each category's `depth` most popular items (categories x depth, -1 pads), ties to the
+    lower index: within a category, category_popularity orders items by popularity."""
+    order = np.argsort(-t.pop, kind="stable")
+    cats = t.item_cat[order]
+    order, cats = order[cats >= 0], cats[cats >= 0]
+    by_cat = np.lexsort((np.arange(len(cats)), cats))
+    order, cats = order[by_cat], cats[by_cat]
+    rank = np.arange(len(cats)) - np.searchsorted(cats, cats)
+    tops = np.full((int(t.item_cat.max()) + 1, depth), -1, dtype=np.int64)
+    keep = rank < depth
+    tops[cats[keep], rank[keep]] = order[keep]
+    return tops
+
+
+def _scored(t: Trained, model: str, rows: np.ndarray, depths: np.ndarray,
+            tops: np.ndarray | None) -> sp.csr_matrix:
+    """The positive scores a model gives `rows` (CSR, float32), before its fill: item_knn's
+    neighbour scores; category_popularity's share of the user's weight in a category x (1 +
+    popularity), over the row's `depths` most popular items of each of the user's categories
+    (enough for its top n with its exclusions); none for popularity."""
+    shape = (len(rows), t.matrix.shape[1])
     if model == "item_knn":
-        s = (t.matrix[rows] @ t.knn).tocoo()
-        r, c, v = s.row.astype(np.int64), s.col.astype(np.int64), s.data.astype(np.float32)
+        s = (t.matrix[rows] @ t.knn).tocsr()
+        s.data = s.data.astype(np.float32)
     elif model == "category_popularity":
-        # score = the user's share of a category x (1 + popularity): within a category the
-        # order is popularity's, so a category's `depth` most popular items are enough.
         uc = t.user_cat[rows].tocoo()
-        keep = uc.data > 0
-        ur, uc_, share = uc.row[keep], uc.col[keep], uc.data[keep].astype(np.float32)
-        c = cat_top[uc_].ravel()
-        real = c >= 0
-        r = np.repeat(ur.astype(np.int64), cat_top.shape[1])[real]
-        c = c[real]
-        v = np.repeat(share, cat_top.shape[1])[real] * (np.float32(1.0) + t.pop[c])
+        r, cat, share = uc.row, uc.col, uc.data.astype(np.float32)
+        items = tops[cat, : depths.max(initial=0)]
+        keep = (items >= 0) & (np.arange(items.shape[1]) < depths[r][:, None])
+        c = items[keep]
+        counts = keep.sum(axis=1)
+        v = np.repeat(share, counts) * (np.float32(1.0) + t.pop[c])
+        s = sp.csr_matrix((v, (np.repeat(r, counts), c)), shape=shape)
     else:
-        r = c = np.zeros(0, np.int64)
-        v = np.zeros(0, np.float32)
-    pos = v > 0
-    r, c, v = r[pos], c[pos], v[pos]
-    order, score = _fill(t, model)
-    fill = order[:depth]
-    fr = np.repeat(np.arange(m, dtype=np.int64), len(fill))
-    fc = np.tile(fill, m).astype(np.int64)
-    width = t.matrix.shape[1] + 1
-    drop = np.isin(fr * width + fc, r * width + c)
-    fv = score[fc]
-    return (np.concatenate([r, fr[~drop]]), np.concatenate([c, fc[~drop]]),
-            np.concatenate([v, fv[~drop]]))
+        return sp.csr_matrix(shape, dtype=np.float32)
+    s.data[s.data <= 0] = 0
+    s.eliminate_zeros()
+    return s
 
 
-def _top_entries(m: int, r: np.ndarray, c: np.ndarray, v: np.ndarray, n: int):
-    """Top n entries per row (score descending, ties to the lower item), -1 / -inf padded."""
-    order = np.lexsort((c, -v, r))
-    r, c, v = r[order], c[order], v[order]
-    rank = np.arange(len(r)) - np.searchsorted(r, r)
+def _top_then_fill(s: sp.csr_matrix, ex: sp.csr_matrix, order: np.ndarray, score: np.ndarray,
+                   n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the n best of the scored entries `s` (score descending, ties to the lower item),
+    then the fill (`order`, with `score`) up to n; exclusions `ex` removed from both; -1 / -inf
+    pad when the catalogue runs out."""
+    m = s.shape[0]
+    if ex.nnz:
+        s = (s - s.multiply(ex > 0)).tocsr()
+        s.eliminate_zeros()
+    s.sort_indices()
+    nnz = np.diff(s.indptr)
+    r = np.repeat(np.arange(m), nnz)
+    by_score = np.lexsort((-s.data, r))  # stable: equal scores keep the lower item first
+    rank = np.arange(len(r)) - s.indptr[r]
     keep = rank < n
     ids = np.full((m, n), -1, dtype=np.int64)
     vals = np.full((m, n), -np.inf, dtype=np.float32)
-    ids[r[keep], rank[keep]] = c[keep]
-    vals[r[keep], rank[keep]] = v[keep]
+    ids[r[keep], rank[keep]] = s.indices[by_score][keep]
+    vals[r[keep], rank[keep]] = s.data[by_score][keep]
+    k = np.minimum(nnz, n)
+    short = np.flatnonzero(k < n)
+    if short.size:
+        # The fill skips a row's scored and excluded items, so its first n + exclusions
+        # popular items are enough.
+        top = order[: n + int(ex.getnnz(axis=1)[short].max(initial=0))]
+        rank_of = np.full(s.shape[1], len(top), dtype=np.int64)
+        rank_of[top] = np.arange(len(top))
+        taken = np.zeros((m, len(top)), dtype=bool)
+        for mat in (s, ex):
+            rr = np.repeat(np.arange(m), np.diff(mat.indptr))
+            rk = rank_of[mat.indices]
+            taken[rr[rk < len(top)], rk[rk < len(top)]] = True
+        free = ~taken[short]
+        seen = np.cumsum(free, axis=1)
+        tr, tp = np.nonzero(free & (seen <= (n - k[short])[:, None]))
+        slot = k[short][tr] + seen[tr, tp] - 1
+        ids[short[tr], slot] = top[tp]
+        vals[short[tr], slot] = score[top[tp]]
     return ids, vals
 
 
@@ -208,37 +241,23 @@ def _als_top(t: Trained, rows: np.ndarray, exclude: sp.csr_matrix, n: int):
 def ranked(t: Trained, model: str, rows: np.ndarray, exclude: sp.csr_matrix, n: int,
            with_scores: bool = False):
     """Top-n item indices per user row for a base model, `exclude` (one row per entry of rows)
-    removed; -1 pads when fewer items are left. ALS through implicit's top-k; the others score
-    blocks of users against the items that can reach their top n, never users x catalogue."""
+    removed; -1 pads when fewer items are left. ALS through implicit's top-k; the others in blocks
+    of users, from the sparse scores that can reach their top n, never users x catalogue."""
     n = min(n, t.matrix.shape[1])
     if model == "als":
         ids, vals = _als_top(t, rows, exclude, n)
         return (ids, vals) if with_scores else ids
+    exclude = exclude.tocsr()
+    depths = n + exclude.getnnz(axis=1)
+    order, score = _fill(t, model)
+    tops = _category_tops(t, int(depths.max(initial=0))) if model == "category_popularity" else None
     out = np.full((len(rows), n), -1, dtype=np.int64)
     vals = np.full((len(rows), n), -np.inf, dtype=np.float32)
-    exclude = exclude.tocsr()
-    cat_top = None
-    if model == "category_popularity":
-        depth = n + int(exclude.getnnz(axis=1).max(initial=0))
-        # Each category's `depth` most popular items (-1 pads), ties to the lower index.
-        order = np.argsort(-t.pop, kind="stable")
-        cats = t.item_cat[order]
-        order, cats = order[cats >= 0], cats[cats >= 0]
-        by_cat = np.lexsort((np.arange(len(cats)), cats))
-        order, cats = order[by_cat], cats[by_cat]
-        rank = np.arange(len(cats)) - np.searchsorted(cats, cats)
-        cat_top = np.full((int(t.item_cat.max()) + 1, depth), -1, dtype=np.int64)
-        keep = rank < depth
-        cat_top[cats[keep], rank[keep]] = order[keep]
-    step = 2048
-    width = t.matrix.shape[1] + 1
+    step = 4096
     for s0 in range(0, len(rows), step):
         b = slice(s0, min(s0 + step, len(rows)))
-        ex = exclude[b].tocoo()
-        depth = n + int(exclude[b].getnnz(axis=1).max(initial=0))
-        r, c, v = _candidates(t, model, rows[b], depth, cat_top)
-        ok = ~np.isin(r * width + c, ex.row.astype(np.int64) * width + ex.col)
-        out[b], vals[b] = _top_entries(b.stop - b.start, r[ok], c[ok], v[ok], n)
+        scored = _scored(t, model, rows[b], depths[b], tops)
+        out[b], vals[b] = _top_then_fill(scored, exclude[b], order, score, n)
     return (out, vals) if with_scores else out
 
 
