@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -254,10 +255,14 @@ def ranked(t: Trained, model: str, rows: np.ndarray, exclude: sp.csr_matrix, n: 
     out = np.full((len(rows), n), -1, dtype=np.int64)
     vals = np.full((len(rows), n), -np.inf, dtype=np.float32)
     step = 4096
-    for s0 in range(0, len(rows), step):
+
+    def block(s0: int) -> None:
         b = slice(s0, min(s0 + step, len(rows)))
         scored = _scored(t, model, rows[b], depths[b], tops)
         out[b], vals[b] = _top_then_fill(scored, exclude[b], order, score, n)
+
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # numpy and scipy release the GIL
+        list(pool.map(block, range(0, len(rows), step)))
     return (out, vals) if with_scores else out
 
 
@@ -306,10 +311,14 @@ def recommend(t: Trained, model: str, weights: dict[str, float], rows: np.ndarra
     out = np.full((len(rows), n), -1, dtype=np.int64)
     vals = np.full((len(rows), n), -np.inf, dtype=np.float32)
     step = 4096
-    for s in range(0, len(rows), step):
+
+    def block(s: int) -> None:
         b = slice(s, min(s + step, len(rows)))
         lists = {m: ranked(t, m, rows[b], exclude[b], BLEND_DEPTH) for m in used}
         out[b], vals[b] = Fusion(lists, t.matrix.shape[1]).top(weights, n, with_scores=True)
+
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        list(pool.map(block, range(0, len(rows), step)))
     return (out, vals) if with_scores else out
 
 
@@ -439,20 +448,24 @@ def item_neighbours(
     if k == 0:
         return ids, vals
     batch = batch or max(1, (1 << 22) // max(n, 1))  # about 16 MB of scores per block
-    with threadpool_limits(1, "blas"):
-        for s in range(0, n, batch):
-            rows = slice(s, min(s + batch, n))
-            cf = unit[rows] @ unit.T if item_factors is not None else None
-            ct = (content[rows] @ content.T).toarray() if content is not None else None
-            if cf is None:
-                scores = ct
-            elif ct is None:
-                scores = cf
-            else:
-                scores = w[rows] * cf + (1 - w[rows]) * ct
-            scores = scores.astype(np.float32)
-            scores[np.arange(rows.stop - s), np.arange(s, rows.stop)] = -np.inf  # not itself
-            idx = top_n(scores, k)
-            ids[rows] = idx
-            vals[rows] = np.take_along_axis(scores, idx, axis=1)
+
+    def block(s: int) -> None:
+        rows = slice(s, min(s + batch, n))
+        cf = unit[rows] @ unit.T if item_factors is not None else None
+        ct = (content[rows] @ content.T).toarray() if content is not None else None
+        if cf is None:
+            scores = ct
+        elif ct is None:
+            scores = cf
+        else:
+            scores = w[rows] * cf + (1 - w[rows]) * ct
+        scores = scores.astype(np.float32)
+        scores[np.arange(rows.stop - s), np.arange(s, rows.stop)] = -np.inf  # not itself
+        idx = top_n(scores, k)
+        ids[rows] = idx
+        vals[rows] = np.take_along_axis(scores, idx, axis=1)
+
+    # Blocks on every core: numpy, BLAS (one thread each) and scipy release the GIL.
+    with threadpool_limits(1, "blas"), ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        list(pool.map(block, range(0, n, batch)))
     return ids, vals
