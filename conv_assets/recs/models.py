@@ -254,7 +254,7 @@ def ranked(t: Trained, model: str, rows: np.ndarray, exclude: sp.csr_matrix, n: 
     tops = _category_tops(t, int(depths.max(initial=0))) if model == "category_popularity" else None
     out = np.full((len(rows), n), -1, dtype=np.int64)
     vals = np.full((len(rows), n), -np.inf, dtype=np.float32)
-    step = 4096
+    step = 1024
 
     def block(s0: int) -> None:
         b = slice(s0, min(s0 + step, len(rows)))

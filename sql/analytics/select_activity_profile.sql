@@ -1,7 +1,9 @@
 -- Behaviour per user before $cutoff, for suspicious-activity scoring.
-WITH ev AS (SELECT * FROM clean.events WHERE event_date < CAST($cutoff AS DATE)),
+-- NOT MATERIALIZED: each aggregate below scans only the columns it needs, instead of DuckDB
+-- holding every column of every event in memory for the CTEs used more than once.
+WITH ev AS NOT MATERIALIZED (SELECT * FROM clean.events WHERE event_date < CAST($cutoff AS DATE)),
 -- Bursts and session sizes count browsing events only: one order's lines share a timestamp.
-browsing AS (SELECT * FROM ev WHERE event_type NOT IN ('purchase', 'return')),
+browsing AS NOT MATERIALIZED (SELECT * FROM ev WHERE event_type NOT IN ('purchase', 'return')),
 per_minute AS (
     SELECT user_id, date_trunc('minute', event_time) AS minute, count(*) AS n FROM browsing GROUP BY ALL
 ),

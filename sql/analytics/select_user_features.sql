@@ -1,7 +1,8 @@
 -- Features per user as of $cutoff (a DATE): only events with event_date < $cutoff are read, so
 -- nothing after the cutoff can leak in. Users: anyone with an event in the 365 days before it.
 -- $exclude_suspicious drops users flagged in analytics.suspicious_activity.
-WITH ev AS (
+-- NOT MATERIALIZED: each use scans only the columns it needs (see select_activity_profile).
+WITH ev AS NOT MATERIALIZED (
     SELECT * FROM clean.events
     WHERE event_date < CAST($cutoff AS DATE)
       AND user_id NOT IN (SELECT user_id FROM analytics.suspicious_activity

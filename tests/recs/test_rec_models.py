@@ -118,6 +118,41 @@ def test_ranked_equals_a_brute_force_full_ranking(model):
             assert got[r].tolist() == want, r
 
 
+@pytest.mark.parametrize("model", ["item_knn", "popularity", "category_popularity"])
+def test_ranked_over_several_blocks_with_scores_equals_a_full_sort(model):
+    """9,000 users (three blocks of 4,096, ranked on several threads), a small catalogue so many
+    lists run into the popularity fill, and exclusions: ids and scores equal a full sort of
+    every item's score (numpy's lexsort: score descending, ties to the lower item)."""
+    rng = np.random.default_rng(11)
+    m = sp.random(9000, 60, density=0.03, random_state=11, format="csr", dtype=np.float32)
+    m.data[:] = rng.integers(1, 5, m.nnz)
+    pop = rng.integers(0, 8, 60).astype(np.float32)  # few distinct values: many ties
+    cats = rng.integers(-1, 4, 60)
+    t = train_candidates(m, AlsParams(factors=4, iterations=2, seed=1), pop, cats, knn_k=4)
+    rows = np.arange(9000)
+    heavy = sp.csr_matrix((np.ones(50 * 45, np.float32), (np.repeat(np.arange(50), 45),
+                                                         np.tile(np.arange(45), 50))), shape=(9000, 60))
+    exclude = (m[rows] + heavy).tocsr()  # the first 50 users have bought 45 of the 60 items
+    ids, vals = ranked(t, model, rows, exclude, 20, with_scores=True)
+    p = t.pop
+    if model == "item_knn":
+        knn = (m @ t.knn).toarray().astype(np.float32)
+        full = np.where(knn > 0, knn, p - np.float32(2.0))
+    elif model == "popularity":
+        full = np.tile(p, (9000, 1))
+    else:
+        share = t.user_cat.toarray()
+        cp = (np.where(cats >= 0, share[:, np.maximum(cats, 0)], 0) * (1 + p)).astype(np.float32)
+        full = np.where(cp > 0, cp, p - np.float32(2.0))
+    full = np.where(exclude.toarray() > 0, -np.inf, full).astype(np.float32)
+    order = np.lexsort((np.broadcast_to(np.arange(60), full.shape), -full), axis=-1)[:, :20]
+    want_vals = np.take_along_axis(full, order, axis=1)
+    want = np.where(want_vals > -np.inf, order, -1)
+    np.testing.assert_array_equal(ids, want)
+    np.testing.assert_array_equal(vals, want_vals)
+    assert (ids[:50] == -1).any() and (ids[50:] >= 0).all()  # the catalogue runs out for some
+
+
 def test_fusion_by_hand():
     # Two lists for one user; weights 1 and 3: item 2 = 1/61 + 3/62, item 1 = 1/62 + 3/61,
     # item 0 = 1/63 (only in the first list), item 3 = 3/63.
