@@ -137,6 +137,13 @@ def train_candidates(m: sp.csr_matrix, params: AlsParams, popularity: np.ndarray
     return Trained(m, als, knn, pop, user_cat, item_cat if user_cat is not None else None)
 
 
+def on_every_core(block, starts) -> None:
+    """block(start) for every start, on a thread per core: the blocks below spend their time in
+    numpy, scipy and BLAS (one thread each), which release the GIL. Errors are raised here."""
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        list(pool.map(block, starts))
+
+
 def _fill(t: Trained, model: str) -> tuple[np.ndarray, np.ndarray]:
     """Items in the order they fill a list after the ones a model scores, and their scores: by
     popularity, ties to the lower index. The popularity model's score is pop; the others' fill
@@ -261,8 +268,7 @@ def ranked(t: Trained, model: str, rows: np.ndarray, exclude: sp.csr_matrix, n: 
         scored = _scored(t, model, rows[b], depths[b], tops)
         out[b], vals[b] = _top_then_fill(scored, exclude[b], order, score, n)
 
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # numpy and scipy release the GIL
-        list(pool.map(block, range(0, len(rows), step)))
+    on_every_core(block, range(0, len(rows), step))
     return (out, vals) if with_scores else out
 
 
@@ -317,8 +323,7 @@ def recommend(t: Trained, model: str, weights: dict[str, float], rows: np.ndarra
         lists = {m: ranked(t, m, rows[b], exclude[b], BLEND_DEPTH) for m in used}
         out[b], vals[b] = Fusion(lists, t.matrix.shape[1]).top(weights, n, with_scores=True)
 
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        list(pool.map(block, range(0, len(rows), step)))
+    on_every_core(block, range(0, len(rows), step))
     return (out, vals) if with_scores else out
 
 
@@ -465,7 +470,6 @@ def item_neighbours(
         ids[rows] = idx
         vals[rows] = np.take_along_axis(scores, idx, axis=1)
 
-    # Blocks on every core: numpy, BLAS (one thread each) and scipy release the GIL.
-    with threadpool_limits(1, "blas"), ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        list(pool.map(block, range(0, n, batch)))
+    with threadpool_limits(1, "blas"):
+        on_every_core(block, range(0, n, batch))
     return ids, vals
