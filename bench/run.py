@@ -386,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--growth-days", type=int, default=266_667,
                    help="events per day in the add-one-day test (0 = skip)")
     p.add_argument("--no-uci", action="store_true")
+    p.add_argument("--no-memray", action="store_true",
+                   help="do not rerun the largest size's peak step under memray")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--task", default="size", help=argparse.SUPPRESS)
@@ -405,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.sizes:
         print(f"size {n:,} events ...", flush=True)
         # The largest size also runs its peak step again under memray, to name the peak's owner.
-        trace = ["--trace-memory"] if n == max(args.sizes) else []
+        trace = ["--trace-memory"] if n == max(args.sizes) and not args.no_memray else []
         report["sizes"].append(_spawn(["--task", "size", "--events", str(n), "--days", str(args.days),
                                        *trace]))
     sizes = report["sizes"]
