@@ -93,17 +93,13 @@ def clean_events(
                 run_sql(con, "clean/delete_quarantine", start=lo, end=hi)
                 run_sql(con, "clean/insert_events", start=lo, end=hi)
                 run_sql(con, "clean/insert_quarantine", start=lo, end=hi)
-            b_raw, b_clean = con.execute(
-                "SELECT count(*), count(*) FILTER (final_reason IS NULL) FROM staged").fetchall()[0]
-            con.execute("DROP TABLE staged")
+            b_raw, b_clean = run_sql(con, "clean/count_staged").fetchall()[0]
+            run_sql(con, "clean/drop_staged")
             n_raw, n_clean, n_quar = n_raw + b_raw, n_clean + b_clean, n_quar + b_raw - b_clean
             if (lo, hi) != (start, end):
                 context.log.info(f"{lo}..{hi}: {b_raw} raw rows -> {b_clean} clean, "
                                  f"{b_raw - b_clean} quarantined")
-        n_sessions = con.execute(
-            "SELECT count(DISTINCT session_id) FROM clean.events "
-            "WHERE event_date >= $start AND event_date < $end", {"start": start, "end": end},
-        ).fetchall()[0][0]
+        n_sessions = run_sql(con, "clean/count_sessions", start=start, end=end).fetchall()[0][0]
         reasons = sql_frame(con, "clean/summarise_quarantine", start=start, end=end)
         mismatched = sql_frame(con, "clean/check_row_identity", start=start, end=end)
         dup_ids = run_sql(con, "clean/check_duplicate_ids", start=start, end=end).fetchall()[0][0]

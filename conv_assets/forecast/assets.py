@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 import polars as pl
-from joblib import Parallel, delayed
+from joblib import Parallel, cpu_count, delayed
 
 from conv_assets.forecast.models import SeriesResult, choose_and_forecast
 from conv_assets.metadata import (
@@ -124,7 +124,7 @@ def sales_forecasts(
     if not tasks:
         context.log.warning("no complete day of sales history yet (the latest day is still "
                             "filling up): nothing to forecast")
-    workers = min(len(tasks), _int_env("CONV_FORECAST_WORKERS", os.cpu_count() or 1)) or 1
+    workers = min(len(tasks), _int_env("CONV_FORECAST_WORKERS", cpu_count())) or 1
     context.log.info(f"forecasting {len(tasks)} series x measure with {workers} processes")
     results: list[tuple[str, str, SeriesResult]] = []
     # joblib's loky workers start cleanly from any caller (no __main__ re-import, unlike spawn).

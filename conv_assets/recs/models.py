@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
+from joblib import cpu_count
 from threadpoolctl import threadpool_limits
 
 
@@ -48,15 +49,16 @@ def csr(frame: pl.DataFrame, n_users: int, n_items: int, value: str = "weight") 
 
 
 def fit_als(user_items: sp.csr_matrix, params: AlsParams):
-    """implicit's ALS on every core (num_threads=0) with one BLAS thread (implicit warns, and
-    slows down badly, otherwise). Each user's and item's solve is independent of the thread
+    """implicit's ALS on every core the process may use (joblib's count, which honours CPU
+    affinity and container CPU limits) with one BLAS thread (implicit warns, and slows down
+    badly, otherwise). Each user's and item's solve is independent of the thread
     count, so a seed repeats the factors."""
     from implicit.cpu.als import AlternatingLeastSquares
 
     with threadpool_limits(1, "blas"):
         model = AlternatingLeastSquares(
             factors=params.factors, regularization=params.regularization, alpha=params.alpha,
-            iterations=params.iterations, random_state=params.seed, num_threads=0,
+            iterations=params.iterations, random_state=params.seed, num_threads=cpu_count(),
         )
         model.fit(user_items, show_progress=False)
     return model
@@ -118,7 +120,7 @@ def train_candidates(m: sp.csr_matrix, params: AlsParams, popularity: np.ndarray
         als = fit_als(m, params)
     knn = None
     if m.nnz:
-        model = BM25Recommender(K=knn_k, num_threads=0)
+        model = BM25Recommender(K=knn_k, num_threads=cpu_count())
         with warnings.catch_warnings():  # implicit converts its own BM25-weighted COO to CSR
             warnings.simplefilter("ignore")
             model.fit(m, show_progress=False)
@@ -139,8 +141,9 @@ def train_candidates(m: sp.csr_matrix, params: AlsParams, popularity: np.ndarray
 
 def on_every_core(block, starts) -> None:
     """block(start) for every start, on a thread per core: the blocks below spend their time in
-    numpy, scipy and BLAS (one thread each), which release the GIL. Errors are raised here."""
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+    numpy, scipy and BLAS (one thread each), which release the GIL. Errors are raised here.
+    A core is one the process may use (joblib's count: CPU affinity and container limits)."""
+    with ThreadPoolExecutor(cpu_count()) as pool:
         list(pool.map(block, starts))
 
 
@@ -241,7 +244,7 @@ def _als_top(t: Trained, rows: np.ndarray, exclude: sp.csr_matrix, n: int):
     with threadpool_limits(1, "blas"):
         ids, scores = topk(np.ascontiguousarray(t.als.item_factors, dtype=np.float32),
                            np.ascontiguousarray(t.als.user_factors[rows], dtype=np.float32), n,
-                           filter_query_items=exclude.tocsr().astype(np.float32), num_threads=0)
+                           filter_query_items=exclude.tocsr().astype(np.float32), num_threads=cpu_count())
     scores = np.where(scores <= np.finfo(np.float32).min, -np.inf, scores).astype(np.float32)
     return np.where(scores > -np.inf, ids, -1).astype(np.int64), scores
 

@@ -1,0 +1,2 @@
+-- The staged batch is written: free its memory before the next one.
+DROP TABLE staged;
