@@ -14,7 +14,7 @@ import duckdb
 
 import conv_assets.recs.models as M
 from conv_assets.recs.assets import load_split
-from conv_assets.resources import event_day_range
+from conv_assets.resources import event_day_range, sql_frame
 
 warnings.filterwarnings("ignore")
 
@@ -23,8 +23,9 @@ def main(path: str) -> None:
     con = duckdb.connect(path, read_only=True)
     end = event_day_range(con)[1]
     d, w = timedelta(days=14), timedelta(days=365)
-    splits = {"validation": load_split(con, end - 2 * d - w, end - 2 * d, end - d, 20000, 42),
-              "test": load_split(con, end - d - w, end - d, end, 20000, 42)}
+    products = sql_frame(con, "ml/select_products")
+    splits = {"validation": load_split(con, end - 2 * d - w, end - 2 * d, end - d, 20000, 42, products),
+              "test": load_split(con, end - d - w, end - d, end, 20000, 42, products)}
 
     def ndcg(sp, recs):
         return M.ndcg_at_k(sp.relevance(recs), sp.relevance.n_relevant, 10)

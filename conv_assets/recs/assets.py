@@ -190,7 +190,7 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         chosen = chosen_models(con)
         users = frame.select("user_id", "user_index").unique().sort("user_index")
         items = frame.select("product_id", "item_index").unique().sort("item_index")
-        item_cat = item_categories(con, items)
+        item_cat = item_categories(sql_frame(con, "ml/select_products"), items)
     served = next((m for m, c in chosen.items() if c["served"]), "als")
     params = (AlsParams(**{k: v for k, v in chosen["als"]["params"].items() if k != "half_life_days"})
               if "als" in chosen else AlsParams.from_env())
@@ -348,7 +348,8 @@ class Split:
         return csr(joined, self.users.height, self.items.height)
 
 
-def load_split(con, start: date, split: date, end: date, max_users: int, seed: int) -> Split | None:
+def load_split(con, start: date, split: date, end: date, max_users: int, seed: int,
+               products: pl.DataFrame) -> Split | None:
     frame = load_interactions(con, start, split, _settings()["half_life_days"])
     if not frame.height:
         return None
@@ -368,7 +369,7 @@ def load_split(con, start: date, split: date, end: date, max_users: int, seed: i
     popular = sql_frame(con, "ml/select_popularity", cutoff=split, days=_settings()["popularity_days"])
     return Split(start, split, end, frame, users, items, rows,
                  Relevance([set(x) for x in rel["item_index"].to_list()], items.height), exclude,
-                 per_item(popular, items, "users"), item_categories(con, items), eligible)
+                 per_item(popular, items, "users"), item_categories(products, items), eligible)
 
 
 def per_item(frame: pl.DataFrame, items: pl.DataFrame, column: str) -> np.ndarray:
@@ -378,10 +379,10 @@ def per_item(frame: pl.DataFrame, items: pl.DataFrame, column: str) -> np.ndarra
     return out
 
 
-def item_categories(con, items: pl.DataFrame) -> np.ndarray:
-    """Category index per item (-1 where the source has none)."""
-    products = sql_frame(con, "ml/select_products").filter(pl.col("category") != "")
-    j = items.join(products.select("product_id", "category"), on="product_id")
+def item_categories(products: pl.DataFrame, items: pl.DataFrame) -> np.ndarray:
+    """Category index per item (-1 where the source has none); `products` as ml/select_products."""
+    j = items.join(products.filter(pl.col("category") != "").select("product_id", "category"),
+                   on="product_id")
     codes = {c: i for i, c in enumerate(sorted(set(j["category"].to_list())))}
     out = np.full(items.height, -1, dtype=np.int64)
     out[j["item_index"].to_numpy()] = [codes[c] for c in j["category"].to_list()]
@@ -398,21 +399,28 @@ def tune(matrices: dict[float, sp.csr_matrix], sp_: Split, base: AlsParams, half
     """Coordinate search on the validation split (`matrices`: its training matrix per
     half-life): the decay half-life, then ALS factors, regularization and alpha, each over a few
     values with the others held at their best; stops when the time box is spent (the configs
-    tried so far decide). No warehouse connection is held while the models train."""
+    tried so far decide). Returns the best config and its fitted model ("model", None when
+    nothing was tried), which later steps reuse instead of fitting it again. No warehouse
+    connection is held while the models train."""
     import time
 
     t0 = time.perf_counter()
     best = {"half_life_days": half_life, **base.__dict__}
     scores: dict[tuple, float] = {}
+    fitted: dict[tuple, object] = {}  # the best config's model, and the candidate's
+
+    def key_of(cfg: dict) -> tuple:
+        return tuple(sorted(cfg.items()))
 
     def score(cfg: dict) -> float:
-        key = tuple(sorted(cfg.items()))
+        key = key_of(cfg)
         if key not in scores:
             hl = cfg["half_life_days"]
             params = AlsParams(**{k: v for k, v in cfg.items() if k != "half_life_days"})
             t = Trained(matrices[hl], fit_als(matrices[hl], params), None, np.zeros(0), None, None)
             recs = ranked(t, "als", sp_.rows, sp_.exclude, 10)
             scores[key] = ndcg_at_k(sp_.relevance(recs), sp_.relevance.n_relevant, 10)
+            fitted[key] = t.als
             log(f"tuning {cfg}: validation ndcg@10 {scores[key]:.4f}")
         return scores[key]
 
@@ -427,8 +435,9 @@ def tune(matrices: dict[float, sp.csr_matrix], sp_: Split, base: AlsParams, half
             cand = best | {name: v}
             if score(cand) > score(best) + 1e-9:
                 best = cand
-    return {"best": best, "configs_tried": len(scores), "time_box_hit": stopped,
-            "seconds": time.perf_counter() - t0}
+            fitted = {k: m for k, m in fitted.items() if k == key_of(best)}
+    return {"best": best, "model": fitted.get(key_of(best)), "configs_tried": len(scores),
+            "time_box_hit": stopped, "seconds": time.perf_counter() - t0}
 
 
 def evaluate_all(t: Trained, sp_: Split, weights: dict) -> dict:
@@ -466,7 +475,8 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     with warehouse.connect(read_only=True) as con:
         end = event_day_range(con)[1]
         test_start, val_start = end - days, end - 2 * days
-        val = load_split(con, val_start - window, val_start, test_start, cap, base.seed)
+        products = sql_frame(con, "ml/select_products")
+        val = load_split(con, val_start - window, val_start, test_start, cap, base.seed, products)
         matrices = {hl: val.matrix(con, hl) for hl in half_lives(s["half_life_days"])} if val else {}
     # Connection closed: no lock is held while the candidates train.
     note, rows, served, chosen, weights, tuning = "", [], None, None, {}, {}
@@ -474,9 +484,10 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
         note = "no user with history bought a new product in the validation window"
     else:
         tuning = tune(matrices, val, base, s["half_life_days"], budget, context.log.info)
-        chosen = tuning.pop("best")
+        chosen, tuned = tuning.pop("best"), tuning.pop("model")
         params = AlsParams(**{k: v for k, v in chosen.items() if k != "half_life_days"})
-        t = train_candidates(matrices[chosen["half_life_days"]], params, val.popularity, val.item_cat)
+        t = train_candidates(matrices[chosen["half_life_days"]], params, val.popularity, val.item_cat,
+                             als=tuned)
         lists = {m: ranked(t, m, val.rows, val.exclude, BLEND_DEPTH) for m in t.models}
         weights, _ = fit_blend(lists, val.relevance, val.items.height)
         val_metrics = evaluate_all(t, val, weights)
@@ -485,7 +496,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
         served = max((m for m in order if m in ndcg_val), key=lambda m: (ndcg_val[m], -order.index(m)))
         rows += _rows(val_metrics, "validation", val, chosen, weights, served)
         with warehouse.connect(read_only=True) as con:
-            test = load_split(con, test_start - window, test_start, end, cap, base.seed)
+            test = load_split(con, test_start - window, test_start, end, cap, base.seed, products)
             test_matrix = test.matrix(con, chosen["half_life_days"]) if test else None
         if test is None:
             note = "no user with history bought a new product in the test window"

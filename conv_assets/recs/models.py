@@ -375,7 +375,12 @@ class Relevance:
 
     def __call__(self, recs: np.ndarray) -> np.ndarray:
         u = np.arange(recs.shape[0])[:, None]
-        return (recs >= 0) & np.isin(u * (self.n_items + 1) + recs, self.keys)
+        q = u * (self.n_items + 1) + recs
+        if not len(self.keys):
+            return np.zeros(recs.shape, dtype=bool)
+        # keys is sorted: a binary search per recommendation, no sort of the queries.
+        pos = np.minimum(np.searchsorted(self.keys, q), len(self.keys) - 1)
+        return (recs >= 0) & (self.keys[pos] == q)
 
 
 def precision_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
