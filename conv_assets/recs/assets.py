@@ -473,13 +473,18 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     days = timedelta(days=s["test_days"])
     window = timedelta(days=s["window_days"])
     with warehouse.connect(read_only=True) as con:
-        end = event_day_range(con)[1]
+        first, end = event_day_range(con)
         test_start, val_start = end - days, end - 2 * days
         products = sql_frame(con, "ml/select_products")
         val = load_split(con, val_start - window, val_start, test_start, cap, base.seed, products)
         matrices = {hl: val.matrix(con, hl) for hl in half_lives(s["half_life_days"])} if val else {}
     # Connection closed: no lock is held while the candidates train.
     note, rows, served, chosen, weights, tuning = "", [], None, None, {}, {}
+    # Days of events the validation models train on: the tuning's choices rest on them.
+    history = max((val_start - first).days, 0)
+    if val is not None and history < s["test_days"]:
+        context.log.warning(f"the validation models train on {history} days of history only "
+                            f"(before {val_start}): the tuning choices rest on little data")
     if val is None:
         note = "no user with history bought a new product in the validation window"
     else:
@@ -523,6 +528,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
         "blend_weights": dg.MetadataValue.json(weights),
         "tuning": dg.MetadataValue.json({k: v for k, v in tuning.items()}),
         "evaluated_users_cap": cap,
+        "validation_history_days": history,
         **({"note": note} if note else {}),
         **({"served_vs_popularity_test_ndcg10": test_ndcg[served] / test_ndcg["popularity"]}
            if served and test_ndcg.get("popularity") else {}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CANONICAL_HEADER, write_csv
+from tests.conftest import CANONICAL_HEADER, published, write_csv
 
 
 def test_interaction_weights_exclusion_and_cold_user_fallback(env):
@@ -56,6 +56,9 @@ def test_uci_served_model_beats_popularity(uci):
     assert ndcg[("validation", "blend")] >= ndcg[("validation", "popularity")]
     assert uci.query('SELECT DISTINCT "window", users FROM ml.rec_evaluation ORDER BY 1') == [
         ("test", 712), ("validation", 763)]
+    # Data from 2010-12-01; the last day 2011-12-09 is the cutoff, so validation starts 28 days
+    # before it, on 2011-11-11: 345 days of history to train the validation models on.
+    assert published(uci, "ml/rec_evaluation")["validation_history_days"] == 345
     assert uci.query("SELECT DISTINCT source FROM ml.user_recommendations ORDER BY 1") == [
         ("blend",), ("popularity",)]
     # Every UCI product has a description: all products get neighbours, new ones from text.
