@@ -41,8 +41,8 @@ s AS (
     FROM ev
     GROUP BY session_id, user_id
 ),
--- The session's most frequent category, ties to the first in sort order (as mode() ORDER BY
--- would give, at a tenth of its cost).
+-- The session's most frequent category, ties to the first in sort order (what mode() ORDER BY
+-- gave; mode() cannot spill and took most of this query's time).
 main AS (
     SELECT session_id, user_id, category AS main_category
     FROM (SELECT session_id, user_id, category, count(*) AS n FROM ev
