@@ -374,10 +374,9 @@ class Relevance:
                                       for i in rel], dtype=np.int64))
 
     def __call__(self, recs: np.ndarray) -> np.ndarray:
-        u = np.arange(recs.shape[0])[:, None]
-        q = u * (self.n_items + 1) + recs
         if not len(self.keys):
             return np.zeros(recs.shape, dtype=bool)
+        q = np.arange(recs.shape[0])[:, None] * (self.n_items + 1) + recs
         # keys is sorted: a binary search per recommendation, no sort of the queries.
         pos = np.minimum(np.searchsorted(self.keys, q), len(self.keys) - 1)
         return (recs >= 0) & (self.keys[pos] == q)
