@@ -2,6 +2,8 @@
 
     python bench/run.py                       # default sizes 1M 2M 4M 8M events + UCI sample
     python bench/run.py --sizes 200000 --no-uci --growth-days 0   # quick look
+    python bench/run.py --sizes 100000000 --no-uci --growth-days 0 --no-memray --work /data/b100
+                                              # a long size: keep its files, warehouse and step log
 
 Each size runs in its own process (so peak RSS is per size). Prints a table and writes every
 figure, the core count and library versions to bench/results/latest.json (or --out).
@@ -24,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 UCI = ROOT.parent / "shared" / "data" / "online_retail" / "by-day"
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+LOG_LEVEL = "ERROR"  # DEBUG with --work: every step event, with its time, in worker.log
 
 
 def _rss_mb() -> float:
@@ -46,7 +49,7 @@ def _materialize(keys: list[str], first: str, last: str):
         ASSETS, resources=build_resources(), selection=selection.required_multi_asset_neighbors(),
         tags={"dagster/asset_partition_range_start": first,
               "dagster/asset_partition_range_end": last},
-        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+        run_config={"loggers": {"console": {"config": {"log_level": LOG_LEVEL}}}},
     )
     assert result.success
     return result
@@ -206,7 +209,7 @@ def end_to_end(first: str, last: str) -> tuple[float, dict, dict, dict]:
             ASSETS, resources=build_resources(), instance=instance,
             tags={"dagster/asset_partition_range_start": first,
                   "dagster/asset_partition_range_end": last},
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            run_config={"loggers": {"console": {"config": {"log_level": LOG_LEVEL}}}},
         )
     wall = time.perf_counter() - t0
     assert result.success
@@ -354,6 +357,11 @@ def _worker(args: argparse.Namespace) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="conv-bench-") as tmp:
         work = Path(tmp)
+        if args.work:  # kept: a run that fails after an hour leaves its data and its step log
+            work = Path(args.work) / f"{args.task}-{args.events or args.per_day or 'uci'}"
+            work.mkdir(parents=True, exist_ok=False)
+            global LOG_LEVEL
+            LOG_LEVEL = "DEBUG"
         if args.task == "size":
             result = one_size(args.events, args.days, work, args.trace_memory)
         elif args.task == "growth":
@@ -363,9 +371,16 @@ def _worker(args: argparse.Namespace) -> None:
     print("RESULT " + json.dumps(result, default=str))
 
 
-def _spawn(extra: list[str]) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--worker", *extra], capture_output=True,
-                          text=True, cwd=ROOT)
+def _spawn(extra: list[str], work: str | None = None) -> dict:
+    if work:  # the worker logs each step (INFO) to WORK/worker.log as it goes
+        Path(work).mkdir(parents=True, exist_ok=True)
+        with open(Path(work) / "worker.log", "a") as log:
+            proc = subprocess.run([sys.executable, __file__, "--worker", "--work", work, *extra],
+                                  stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
+        proc.stderr = (Path(work) / "worker.log").read_text()
+    else:
+        proc = subprocess.run([sys.executable, __file__, "--worker", *extra], capture_output=True,
+                              text=True, cwd=ROOT)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -389,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-memray", action="store_true",
                    help="do not rerun the largest size's peak step under memray")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    p.add_argument("--work", help="keep each size's files, warehouse and step log (worker.log) "
+                   "in this directory instead of a temporary one")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--task", default="size", help=argparse.SUPPRESS)
     p.add_argument("--events", type=int, help=argparse.SUPPRESS)
@@ -409,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         # The largest size also runs its peak step again under memray, to name the peak's owner.
         trace = ["--trace-memory"] if n == max(args.sizes) and not args.no_memray else []
         report["sizes"].append(_spawn(["--task", "size", "--events", str(n), "--days", str(args.days),
-                                       *trace]))
+                                       *trace], args.work))
     sizes = report["sizes"]
     for a, b in zip(sizes, sizes[1:], strict=False):
         b["slope_vs_previous"] = (b["ours_end_to_end"] / a["ours_end_to_end"]) / (b["events"] / a["events"])
