@@ -17,6 +17,7 @@ from conv_assets.recs.models import (
     BLEND,
     BLEND_DEPTH,
     AlsParams,
+    Fusion,
     Relevance,
     Trained,
     all_metrics,
@@ -440,10 +441,13 @@ def tune(matrices: dict[float, sp.csr_matrix], sp_: Split, base: AlsParams, half
             "time_box_hit": stopped, "seconds": time.perf_counter() - t0}
 
 
-def evaluate_all(t: Trained, sp_: Split, weights: dict) -> dict:
-    """Metrics of every candidate's top 20 (the blend with `weights`)."""
-    return {m: all_metrics(recommend(t, m, weights, sp_.rows, sp_.exclude, 20), sp_.relevance)
-            for m in (*t.models, BLEND)}
+def evaluate_all(lists: dict[str, np.ndarray], sp_: Split, weights: dict) -> dict:
+    """Metrics of every candidate's top 20, from the base models' top-BLEND_DEPTH `lists` (their
+    first 20 ranks, and the blend with `weights` fused from them, as `recommend` does)."""
+    used = {m: v for m, v in lists.items() if weights.get(m, 0) > 0}
+    tops = {m: v[:, :20] for m, v in lists.items()} | {
+        BLEND: Fusion(used, sp_.items.height).top(weights, 20)}
+    return {m: all_metrics(recs, sp_.relevance) for m, recs in tops.items()}
 
 
 @dg.asset(key=EVALUATION, deps=[CLEAN, dg.AssetKey(["analytics", "suspicious_activity"])],
@@ -495,7 +499,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
                              als=tuned)
         lists = {m: ranked(t, m, val.rows, val.exclude, BLEND_DEPTH) for m in t.models}
         weights, _ = fit_blend(lists, val.relevance, val.items.height)
-        val_metrics = evaluate_all(t, val, weights)
+        val_metrics = evaluate_all(lists, val, weights)
         order = ("popularity", "category_popularity", "item_knn", "als", BLEND)
         ndcg_val = {m: v[("ndcg", 10)] for m, v in val_metrics.items()}
         served = max((m for m in order if m in ndcg_val), key=lambda m: (ndcg_val[m], -order.index(m)))
@@ -507,7 +511,8 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
             note = "no user with history bought a new product in the test window"
         else:
             tt = train_candidates(test_matrix, params, test.popularity, test.item_cat)
-            test_metrics = evaluate_all(tt, test, weights)
+            lists = {m: ranked(tt, m, test.rows, test.exclude, BLEND_DEPTH) for m in tt.models}
+            test_metrics = evaluate_all(lists, test, weights)
             rows += _rows(test_metrics, "test", test, chosen, weights, served)
     out = pl.DataFrame(rows, schema=EVAL_SCHEMA)
     with warehouse.connect() as con:

@@ -66,24 +66,19 @@ def fit_als(user_items: sp.csr_matrix, params: AlsParams):
 
 def top_n(scores: np.ndarray, n: int) -> np.ndarray:
     """Indices of the n highest scores per row, best first; ties go to the lower index, also at
-    the cut (argpartition alone would pick among tied items arbitrarily)."""
+    the cut (argpartition alone would pick among tied items arbitrarily): every score at least
+    the row's n-th highest is a candidate, and the candidates are sorted by row, score and
+    index."""
     n = min(n, scores.shape[1])
     if n == 0:
         return np.zeros((scores.shape[0], 0), dtype=np.int64)
-    part = np.argpartition(-scores, n - 1, axis=1)
-    kth = np.take_along_axis(scores, part[:, n - 1:n], axis=1)
-    above = scores > kth
-    equal = scores == kth
-    need = n - above.sum(axis=1, keepdims=True)
-    chosen = above | equal
-    # Only rows with more ties at the cut than places left need the lower indices picked.
-    tied = np.flatnonzero(equal.sum(axis=1) > need.ravel())
-    if tied.size:
-        eq = equal[tied]
-        chosen[tied] = above[tied] | (eq & (np.cumsum(eq, axis=1) <= need[tied]))
-    idx = np.nonzero(chosen)[1].reshape(scores.shape[0], n)
-    vals = np.take_along_axis(scores, idx, axis=1)
-    return np.take_along_axis(idx, np.lexsort((idx, -vals), axis=1), axis=1)
+    s = np.asarray(scores, dtype=np.float32)
+    kth = np.partition(s, s.shape[1] - n, axis=1)[:, s.shape[1] - n, None]  # n-th highest
+    r, c = np.nonzero(s >= kth)  # at least n per row, more where scores tie at the cut
+    order = np.lexsort((c, -s[r, c], r))
+    r, c = r[order], c[order]
+    keep = np.arange(len(r)) - np.searchsorted(r, r) < n
+    return c[keep].reshape(s.shape[0], n).astype(np.int64)
 
 
 # --- candidates ------------------------------------------------------------------------------
@@ -285,7 +280,8 @@ class Fusion:
         items = np.sort(np.where(allv < 0, n_items, allv), axis=1)
         dup = np.zeros(items.shape, dtype=bool)
         dup[:, 1:] = items[:, 1:] == items[:, :-1]
-        self.items = np.where(dup | (items == n_items), -1, items)
+        self.missing = dup | (items == n_items)
+        self.items = np.where(self.missing, -1, items)
         u = np.arange(items.shape[0])[:, None]
         keys = u * (n_items + 1) + self.items
         self.rrf = np.zeros((*items.shape, len(self.models)), dtype=np.float32)
@@ -302,7 +298,7 @@ class Fusion:
     def top(self, weights: dict[str, float], n: int, with_scores: bool = False):
         w = np.array([weights.get(m, 0.0) for m in self.models], dtype=np.float32)
         s = self.rrf @ w
-        s[(self.items < 0) | (s <= 0)] = -np.inf
+        np.copyto(s, -np.inf, where=self.missing | (s <= 0))
         idx = top_n(s, n)
         vals = np.take_along_axis(s, idx, axis=1)
         ids = np.where(vals > -np.inf, np.take_along_axis(self.items, idx, axis=1), -1)
@@ -351,11 +347,17 @@ def fit_blend(lists: dict[str, np.ndarray], hits_of, n_items: int) -> tuple[dict
     """The blend weights with the best ndcg@10 (`hits_of(recs)` gives the hit matrix of the
     validation users); ties keep the earlier grid entry."""
     fusion = Fusion(lists, n_items)
+    grid = blend_grid(tuple(lists))
+    scores = np.zeros(len(grid))
+
+    def block(i: int) -> None:  # the grid entries on every core; the choice below is in order
+        scores[i] = ndcg_at_k(hits_of(fusion.top(grid[i], 10)), hits_of.n_relevant, 10)
+
+    on_every_core(block, range(len(grid)))
     best, best_score = {}, -1.0
-    for w in blend_grid(tuple(lists)):
-        score = ndcg_at_k(hits_of(fusion.top(w, 10)), hits_of.n_relevant, 10)
+    for w, score in zip(grid, scores, strict=True):
         if score > best_score + 1e-12:
-            best, best_score = w, score
+            best, best_score = w, float(score)
     return best, best_score
 
 

@@ -25,6 +25,7 @@ from conv_assets.recs.models import (
     ranked,
     recall_at_k,
     recommend,
+    top_n,
     train_candidates,
 )
 
@@ -151,6 +152,21 @@ def test_ranked_over_several_blocks_with_scores_equals_a_full_sort(model):
     np.testing.assert_array_equal(ids, want)
     np.testing.assert_array_equal(vals, want_vals)
     assert (ids[:50] == -1).any() and (ids[50:] >= 0).all()  # the catalogue runs out for some
+
+
+def test_top_n_breaks_ties_to_the_lower_index():
+    # Many ties (scores on a coarse grid), -inf and -0.0 (equal to 0.0), against a plain sort
+    # of each row by (score descending, index).
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        users, width = int(rng.integers(1, 30)), int(rng.integers(1, 40))
+        s = (rng.integers(-5, 5, size=(users, width)) / 3).astype(np.float32)
+        s[rng.random(s.shape) < rng.random()] = -np.inf
+        s[rng.random(s.shape) < 0.1] = -0.0
+        n = int(rng.integers(1, 45))
+        want = [sorted(range(width), key=lambda j, row=row: (-row[j], j))[:n] for row in s.tolist()]
+        assert top_n(s, n).tolist() == want
+    assert top_n(np.zeros((2, 3), np.float32), 0).shape == (2, 0)
 
 
 def test_fusion_by_hand():
