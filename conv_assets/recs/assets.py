@@ -331,7 +331,8 @@ class Split:
     start: date
     split: date
     end: date
-    frame: pl.DataFrame
+    frame: pl.DataFrame  # decayed by half_life
+    half_life: float
     users: pl.DataFrame
     items: pl.DataFrame
     rows: np.ndarray
@@ -343,6 +344,8 @@ class Split:
 
     def matrix(self, con, half_life: float) -> sp.csr_matrix:
         """The training matrix with interactions decayed by `half_life`, on this split's indices."""
+        if half_life == self.half_life:
+            return csr(self.frame, self.users.height, self.items.height)
         frame = load_interactions(con, self.start, self.split, half_life).select(
             "user_id", "product_id", "weight")
         joined = frame.join(self.users, on="user_id").join(self.items, on="product_id")
@@ -351,7 +354,8 @@ class Split:
 
 def load_split(con, start: date, split: date, end: date, max_users: int, seed: int,
                products: pl.DataFrame) -> Split | None:
-    frame = load_interactions(con, start, split, _settings()["half_life_days"])
+    half_life = _settings()["half_life_days"]
+    frame = load_interactions(con, start, split, half_life)
     if not frame.height:
         return None
     users = frame.select("user_id", "user_index").unique().sort("user_index")
@@ -368,7 +372,7 @@ def load_split(con, start: date, split: date, end: date, max_users: int, seed: i
     bought = sql_frame(con, "ml/select_purchased_before", cutoff=split)
     exclude = index_pairs(bought, users, items, (users.height, items.height))[rows]
     popular = sql_frame(con, "ml/select_popularity", cutoff=split, days=_settings()["popularity_days"])
-    return Split(start, split, end, frame, users, items, rows,
+    return Split(start, split, end, frame, half_life, users, items, rows,
                  Relevance([set(x) for x in rel["item_index"].to_list()], items.height), exclude,
                  per_item(popular, items, "users"), item_categories(products, items), eligible)
 
