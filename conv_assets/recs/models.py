@@ -277,23 +277,23 @@ class Fusion:
     def __init__(self, lists: dict[str, np.ndarray], n_items: int):
         self.models = list(lists)
         allv = np.concatenate([lists[m] for m in self.models], axis=1)
-        items = np.sort(np.where(allv < 0, n_items, allv), axis=1)
+        allv = np.where(allv < 0, n_items, allv)
+        order = np.argsort(allv, axis=1, kind="stable")
+        items = np.take_along_axis(allv, order, axis=1)  # each user's items, sorted
         dup = np.zeros(items.shape, dtype=bool)
         dup[:, 1:] = items[:, 1:] == items[:, :-1]
         self.missing = dup | (items == n_items)
-        self.items = np.where(self.missing, -1, items)
-        u = np.arange(items.shape[0])[:, None]
-        keys = u * (n_items + 1) + self.items
+        self.items = np.where(self.missing, -1, items)  # an item once, at the first of its run
+        # Each entry's list and rank in it, credited to the first column of its item's run.
+        starts = np.cumsum([0] + [lists[m].shape[1] for m in self.models])
+        model = np.searchsorted(starts, order, side="right") - 1
+        rank = order - starts[model]
+        cols = np.arange(items.shape[1])
+        first = np.maximum.accumulate(np.where(dup, 0, cols[None, :]), axis=1)
+        ok = items < n_items
+        users = np.broadcast_to(np.arange(items.shape[0])[:, None], items.shape)
         self.rrf = np.zeros((*items.shape, len(self.models)), dtype=np.float32)
-        for j, m in enumerate(self.models):
-            lst = lists[m]
-            mkeys = (u * (n_items + 1) + lst)[lst >= 0]
-            mval = np.broadcast_to(1.0 / (RRF_K + 1 + np.arange(lst.shape[1])), lst.shape)[lst >= 0]
-            order = np.argsort(mkeys)
-            mkeys, mval = mkeys[order], mval[order]
-            pos = np.clip(np.searchsorted(mkeys, keys), 0, max(len(mkeys) - 1, 0))
-            found = (self.items >= 0) & (mkeys[pos] == keys) if len(mkeys) else np.zeros_like(dup)
-            self.rrf[..., j] = np.where(found, mval[pos] if len(mkeys) else 0, 0)
+        self.rrf[users[ok], first[ok], model[ok]] = 1.0 / (RRF_K + 1 + rank[ok])
 
     def top(self, weights: dict[str, float], n: int, with_scores: bool = False):
         w = np.array([weights.get(m, 0.0) for m in self.models], dtype=np.float32)

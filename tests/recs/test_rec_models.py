@@ -178,6 +178,33 @@ def test_fusion_by_hand():
     assert f.top({"a": 1.0, "b": 0.0}, 4).tolist() == [[2, 1, 0, -1]]
 
 
+def test_fusion_matches_a_plain_reciprocal_rank_sum():
+    # Random lists (-1 pads at the end, items shared between lists) against a dictionary sum of
+    # weight / (60 + rank) per item, ranked by score then item.
+    rng = np.random.default_rng(11)
+    for _ in range(100):
+        users, n_items = int(rng.integers(1, 6)), int(rng.integers(1, 15))
+        lists = {}
+        for m in ("a", "b", "c")[: int(rng.integers(1, 4))]:
+            depth = int(rng.integers(1, 8))
+            arr = np.full((users, depth), -1)
+            for u in range(users):
+                k = int(rng.integers(0, min(depth, n_items) + 1))
+                arr[u, :k] = rng.choice(n_items, k, replace=False)
+            lists[m] = arr
+        weights = {m: float(rng.choice([0.0, 1.0, 2.0, 4.0])) for m in lists}
+        got = Fusion(lists, n_items).top(weights, 5)
+        k = min(5, sum(a.shape[1] for a in lists.values()))  # at most the lists' total depth
+        for u in range(users):
+            score: dict[int, float] = {}
+            for m, arr in lists.items():
+                for rank, item in enumerate(arr[u].tolist(), start=1):
+                    if item >= 0:
+                        score[item] = score.get(item, 0.0) + weights[m] / (60 + rank)
+            want = sorted((i for i in score if score[i] > 0), key=lambda i: (-score[i], i))[:k]
+            assert got[u].tolist() == want + [-1] * (k - len(want))
+
+
 def test_blend_weights_are_deterministic():
     t = _trained(3)
     rows = np.arange(40)
