@@ -372,7 +372,7 @@ def _worker(args: argparse.Namespace) -> None:
 
 
 def _spawn(extra: list[str], work: str | None = None) -> dict:
-    if work:  # the worker logs each step (INFO) to WORK/worker.log as it goes
+    if work:  # the worker logs every step event (DEBUG) to WORK/worker.log as it goes
         Path(work).mkdir(parents=True, exist_ok=True)
         with open(Path(work) / "worker.log", "a") as log:
             proc = subprocess.run([sys.executable, __file__, "--worker", "--work", work, *extra],
@@ -483,7 +483,8 @@ def table(report: dict) -> str:
 
 
 def targets(report: dict) -> str:
-    """The scale issue's targets next to what was measured (largest size for the one-size ones)."""
+    """The scale issue's targets next to what was measured: the 8M ones on the largest size
+    under 100M events, the 100M one on every size from 100M up."""
     rows = []
 
     def row(name, measured, target, ok):

@@ -17,10 +17,10 @@ from conv_assets.recs.models import (
     BLEND,
     BLEND_DEPTH,
     AlsParams,
-    Fusion,
     Relevance,
     Trained,
     all_metrics,
+    blend,
     content_matrix,
     csr,
     fit_als,
@@ -445,12 +445,17 @@ def tune(matrices: dict[float, sp.csr_matrix], sp_: Split, base: AlsParams, half
             "time_box_hit": stopped, "seconds": time.perf_counter() - t0}
 
 
+def base_lists(t: Trained, sp_: Split) -> dict[str, np.ndarray]:
+    """Every base model's top BLEND_DEPTH for the split's users: what the blend search fuses and
+    the metrics read."""
+    return {m: ranked(t, m, sp_.rows, sp_.exclude, BLEND_DEPTH) for m in t.models}
+
+
 def evaluate_all(lists: dict[str, np.ndarray], sp_: Split, weights: dict) -> dict:
     """Metrics of every candidate's top 20, from the base models' top-BLEND_DEPTH `lists` (their
     first 20 ranks, and the blend with `weights` fused from them, as `recommend` does)."""
-    used = {m: v for m, v in lists.items() if weights.get(m, 0) > 0}
     tops = {m: v[:, :20] for m, v in lists.items()} | {
-        BLEND: Fusion(used, sp_.items.height).top(weights, 20)}
+        BLEND: blend(lists, weights, sp_.items.height, 20)}
     return {m: all_metrics(recs, sp_.relevance) for m, recs in tops.items()}
 
 
@@ -501,7 +506,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
         params = AlsParams(**{k: v for k, v in chosen.items() if k != "half_life_days"})
         t = train_candidates(matrices[chosen["half_life_days"]], params, val.popularity, val.item_cat,
                              als=tuned)
-        lists = {m: ranked(t, m, val.rows, val.exclude, BLEND_DEPTH) for m in t.models}
+        lists = base_lists(t, val)
         weights, _ = fit_blend(lists, val.relevance, val.items.height)
         val_metrics = evaluate_all(lists, val, weights)
         order = ("popularity", "category_popularity", "item_knn", "als", BLEND)
@@ -515,8 +520,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
             note = "no user with history bought a new product in the test window"
         else:
             tt = train_candidates(test_matrix, params, test.popularity, test.item_cat)
-            lists = {m: ranked(tt, m, test.rows, test.exclude, BLEND_DEPTH) for m in tt.models}
-            test_metrics = evaluate_all(lists, test, weights)
+            test_metrics = evaluate_all(base_lists(tt, test), test, weights)
             rows += _rows(test_metrics, "test", test, chosen, weights, served)
     out = pl.DataFrame(rows, schema=EVAL_SCHEMA)
     with warehouse.connect() as con:

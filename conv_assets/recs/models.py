@@ -305,6 +305,14 @@ class Fusion:
         return (ids, vals) if with_scores else ids
 
 
+def blend(lists: dict[str, np.ndarray], weights: dict[str, float], n_items: int, n: int,
+          with_scores: bool = False):
+    """The blend's top n from the base models' top-BLEND_DEPTH `lists`: the weighted fusion of
+    the lists whose weight is positive."""
+    used = {m: v for m, v in lists.items() if weights.get(m, 0) > 0}
+    return Fusion(used, n_items).top(weights, n, with_scores)
+
+
 def recommend(t: Trained, model: str, weights: dict[str, float], rows: np.ndarray,
               exclude: sp.csr_matrix, n: int, with_scores: bool = False):
     """Top-n of a base model, or of the blend: the weighted fusion of the base models'
@@ -320,7 +328,7 @@ def recommend(t: Trained, model: str, weights: dict[str, float], rows: np.ndarra
     def block(s: int) -> None:
         b = slice(s, min(s + step, len(rows)))
         lists = {m: ranked(t, m, rows[b], exclude[b], BLEND_DEPTH) for m in used}
-        out[b], vals[b] = Fusion(lists, t.matrix.shape[1]).top(weights, n, with_scores=True)
+        out[b], vals[b] = blend(lists, weights, t.matrix.shape[1], n, with_scores=True)
 
     on_every_core(block, range(0, len(rows), step))
     return (out, vals) if with_scores else out
