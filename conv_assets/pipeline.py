@@ -151,11 +151,15 @@ def _materialize(settings: Settings, select: str | None, instance: dg.DagsterIns
         try:
             # Multi-assets (clean events + quarantine, ALS outputs) run whole.
             selection = dg.AssetSelection.from_string(select)
+            graph = dg.Definitions(assets=ASSETS, resources=build_resources()).resolve_asset_graph()
+            matched = selection.resolve(graph)
             if always is not None:
                 selection = selection | always
             selection = selection.required_multi_asset_neighbors()
         except Exception as exc:
             raise PipelineError(f"bad --select {select!r}: {str(exc).splitlines()[0]}") from None
+        if not matched:
+            raise PipelineError(f"bad --select {select!r}: it matches no asset")
     if instance is None and os.environ.get("DAGSTER_HOME"):
         try:
             instance = dg.DagsterInstance.get()

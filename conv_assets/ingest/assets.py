@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from conv_assets.forget import delete_users, make_physical, rows_of
 from conv_assets.metadata import table_metadata, window_preview
 from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, first_and_last_day, window
 from conv_assets.privacy import (
@@ -88,10 +89,20 @@ def raw_events(
     beside = Path(warehouse.path).resolve().parent
     beside.mkdir(parents=True, exist_ok=True)
     with warehouse.connect() as con, tempfile.TemporaryDirectory(prefix=".raw-staging-", dir=beside) as staging:
-        erase = erasure_requests()
-        if erase:
-            run_sql(con, "ops/insert_erasures",
-                    user_hashes=[erasure_hash(u) for u in as_stored(erase)])
+        # Ids listed in CONV_ERASURE_FILE since the last run are erased from every day and
+        # table now, not only from the days this run loads; the bytes go after the write below.
+        erase = as_stored(erasure_requests())
+        left = rows_of(con, erase) if erase else {}
+        if left:
+            delete_users(con, erase)
+            context.log.warning(
+                f"erasure file: {sum(left.values()):,} rows of erased users deleted from "
+                f"{len(left)} tables; tables without a user_id column (the daily funnel and "
+                f"sales) keep counting them until their days are rebuilt (`conv-assets forget` "
+                f"rebuilds at once)")
+        elif erase:
+            with transaction(con, "ops.erasures"):
+                run_sql(con, "ops/insert_erasures", user_hashes=[erasure_hash(u) for u in erase])
         erased = {r[0] for r in run_sql(con, "ops/select_erasures").fetchall()}
         rows_known = run_sql(con, "ops/select_ingested_files").fetchall()
         known = {r[0]: (r[1], r[2], r[3]) for r in rows_known}
@@ -172,7 +183,11 @@ def raw_events(
             pause_point("raw.events")
         rows = run_sql(con, "raw/count_events", start=start, end=end).fetchall()[0][0]
         meta = table_metadata(con, "raw.events", rows, window_preview(con, "raw.events", start, end))
+    if left:
+        before, after = make_physical(warehouse, erase)
+        context.log.info(f"erasure made physical: storage rewritten, {before:,} -> {after:,} bytes")
     meta |= {
+        "erased_rows": sum(left.values()),
         "files_read": len(to_read),
         "duplicate_files": len(duplicates),
         "file_errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none"),

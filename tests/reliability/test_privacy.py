@@ -45,38 +45,6 @@ def test_user_ids_are_pseudonymised_with_the_key_and_the_key_is_never_stored(env
     assert KEY.encode() not in blob and b"alice.smith@example.com" not in blob
 
 
-def test_forget_removes_the_user_everywhere_and_for_good(env, capsys):
-    write_csv(env.landing / "a.csv", CANONICAL_HEADER, EVENTS)
-    env.run()
-    bob = "bob.jones@example.com"
-    assert env.scalar("SELECT sum(orders) FROM analytics.daily_funnel WHERE category = '(all)'") == 3
-    assert bob.encode() in env.warehouse.read_bytes()
-    assert main(["forget", bob]) == 0
-    assert "erased 1 user" in capsys.readouterr().out
-    for table in user_tables(env):
-        assert env.scalar(f"SELECT count(*) FROM {table} WHERE user_id = $u", {"u": bob}) == 0, table
-    # Aggregates he was part of are recomputed.
-    assert env.scalar("SELECT sum(orders) FROM analytics.daily_funnel WHERE category = '(all)'") == 1
-    assert env.scalar("SELECT count(*) FROM analytics.customer_value") == 1
-    # Compacted: his id is not left physically in the file.
-    assert bob.encode() not in env.warehouse.read_bytes()
-    # A later reload of the old files does not bring him back.
-    env.run()
-    assert env.scalar("SELECT count(*) FROM raw.events WHERE user_id = $u", {"u": bob}) == 0
-    # The erasure list keeps a hash, not the id.
-    assert env.query("SELECT user_hash FROM ops.erasures") == [(hashlib.sha256(bob.encode()).hexdigest(),)]
-
-
-def test_erasure_request_file_is_read_by_the_pipeline(env, tmp_path):
-    write_csv(env.landing / "a.csv", CANONICAL_HEADER, EVENTS)
-    requests = tmp_path / "erasure.txt"
-    requests.write_text("# one id per line\ncarol.white@example.com\n")
-    env.set(CONV_ERASURE_FILE=str(requests))
-    env.run()
-    assert env.scalar("SELECT count(*) FROM raw.events WHERE user_id LIKE 'carol%'") == 0
-    assert env.scalar("SELECT count(*) FROM ops.erasures") == 1
-
-
 def test_hostile_values_are_data_not_sql(env, tmp_path, capsys):
     hostile_name = "x'; DROP TABLE raw.events; --.csv"
     write_csv(env.landing / hostile_name, CANONICAL_HEADER, [
@@ -94,7 +62,10 @@ def test_hostile_values_are_data_not_sql(env, tmp_path, capsys):
     # The CLI: hostile ids and selections are values.
     assert main(["forget", "o'brien\"; DROP TABLE clean.events; --"]) == 0
     assert env.query("SELECT user_id FROM clean.events") == [("u2",)]
-    assert main(["run", "--select", "key:\"raw/events'; DROP TABLE x; --\""]) in (0, 2)
+    # A selection naming no asset: a one-line error (exit 2), and no table touched.
+    capsys.readouterr()
+    assert main(["run", "--select", "key:\"raw/events'; DROP TABLE x; --\""]) == 2
+    assert "bad --select" in capsys.readouterr().err
     # A mapping naming a hostile column: a clear error, nothing executed.
     mapping = tmp_path / "m.yaml"
     mapping.write_text(json.dumps({"columns": {
@@ -120,36 +91,3 @@ def test_warehouse_reopens_after_forget_compaction(env):
     con.close()
 
 
-def test_forget_leaves_the_id_in_no_file_dagster_or_the_pipeline_wrote(env, tmp_path, capsys):
-    """With DAGSTER_HOME set, as the README recommends: run, forget, then search every file under
-    DAGSTER_HOME, the warehouse directory (analyst copy, models) for the raw id's bytes."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    env.set(DAGSTER_HOME=str(home))
-    write_csv(env.landing / "a.csv", CANONICAL_HEADER, EVENTS)
-    env.run()
-    bob = b"bob.jones@example.com"
-    outputs = [home, env.warehouse.parent]
-
-    def files_with_id() -> list[str]:
-        found = []
-        for root in outputs:
-            for p in root.rglob("*"):
-                if p.is_file() and env.landing not in p.parents and bob in p.read_bytes():
-                    found.append(str(p.relative_to(tmp_path)))
-        return sorted(found)
-
-    def in_model_ids() -> bool:
-        # Parquet compresses its pages, so the id map is read rather than searched.
-        import polars as pl
-
-        ids = pl.read_parquet(env.warehouse.parent / "models" / "als_ids.parquet")
-        return bob.decode() in ids.select(pl.col(pl.String)).unpivot()["value"].to_list()
-
-    # Before: the id is in the warehouse, the analyst copy and the model's id map.
-    assert files_with_id() == ["analyst.duckdb", "wh.duckdb"]
-    assert in_model_ids()
-    assert main(["forget", bob.decode()]) == 0
-    capsys.readouterr()
-    assert files_with_id() == []
-    assert not in_model_ids()
