@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import dagster as dg
 import pytest
 
 from tests.conftest import CANONICAL_HEADER, write_csv
@@ -80,7 +81,8 @@ def _forecast_run():
     from conv_assets.definitions import ASSETS, build_resources
 
     sel = dg.AssetSelection.from_string(
-        "key:ml/sales_forecasts or key:analytics/daily_sales or key:raw/events or key:clean/events")
+        "key:ml/sales_forecasts or key:analytics/daily_sales or key:raw/events or key:clean/events "
+        "or key:ops/analyst_copy")
     return dg.materialize(ASSETS, resources=build_resources(), raise_on_error=False,
                           selection=sel.required_multi_asset_neighbors(),
                           tags={"dagster/asset_partition_range_start": "2024-03-01",
@@ -100,7 +102,11 @@ def test_forecasts_check_passes_on_real_output_and_fails_on_a_negative_forecast(
     bad = _forecast_run()
     [ev] = [e for e in bad.get_asset_check_evaluations() if e.check_name == "forecasts_non_negative"]
     assert not ev.passed and ev.metadata["negative_rows"].value > 0
-    assert not bad.success  # blocking
+    # Blocking: the run fails and the analyst copy, which reads the forecasts, is not published.
+    assert not bad.success
+    copy = dg.AssetKey(["ops", "analyst_copy"])
+    assert any(e.asset_key == copy for e in good.get_asset_materialization_events())
+    assert not any(e.asset_key == copy for e in bad.get_asset_materialization_events())
 
 
 def test_forecasts_check_catches_bounds_out_of_order(env):

@@ -116,3 +116,27 @@ def test_the_choice_ignores_the_held_out_window():
     spoiled[-h:] = spoiled[-h:] * 3
     again = choose_and_forecast(spoiled, MONDAY, h=h, windows=k, models=("seasonal_naive", "ets"))
     assert again.model == res.model
+
+
+def test_the_choice_never_looks_at_the_held_out_window():
+    """A weekly series that rises in the 14 days before the held-out window: judged on every
+    window, SARIMAX would win; judged on the three earlier windows only (the held-out one never
+    seen), ETS does. Per-window MAEs are
+    computed here with plain numpy from each model's forecast at each origin."""
+    from conv_assets.forecast.models import MODELS, choose_and_forecast, forecast
+
+    rng = np.random.default_rng(3)
+    t = np.arange(140)
+    y = 100 + np.array([5, 6, 7, 8, 9, 14, 3.0])[t % 7] * 3 + rng.normal(0, 4, 140)
+    y[-28:-14] += np.linspace(0, 20, 14)
+    first = date(2024, 1, 1)
+    origins = [140 - 14 * k for k in (4, 3, 2, 1)]
+    mae = {m: [float(np.mean(np.abs(y[o:o + 14] - forecast(y[:o], first, m, 14).mean)))
+               for o in origins] for m in MODELS}
+    without = min(MODELS, key=lambda m: (np.mean(mae[m][:3]), MODELS.index(m)))
+    with_holdout = min(MODELS, key=lambda m: (np.mean(mae[m]), MODELS.index(m)))
+    assert without != with_holdout  # the series tells the two apart
+    chosen = choose_and_forecast(y, first, h=14, windows=4)
+    assert chosen.model == without
+    holdout = {r["model"]: r["holdout_mae"] for r in chosen.backtest}
+    assert holdout == pytest.approx({m: mae[m][3] for m in MODELS})

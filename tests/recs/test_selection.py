@@ -46,3 +46,46 @@ def test_no_test_window_event_is_used_in_any_choice(env):
     env.run(select="key:ml/rec_evaluation")
     assert env.query(SELECT, {"w": "validation"}) == val
     assert env.query(SELECT, {"w": "test"}) != test
+
+
+def test_served_model_losing_to_popularity_on_test_fails_served_beats_popularity(env):
+    """Test-window purchases rewritten so that every one is the best-seller of the 28 days before
+    the test window: popularity then ranks each user's purchase first, the personal model the
+    validation chose does not, and the (warning) check says so."""
+    import dagster as dg
+
+    from conv_assets.definitions import ASSETS, build_resources
+
+    generate(env.landing, days=70, users=1500, events_per_day=3000, seed=22,
+             start=date(2024, 1, 1), dirty_per_kind=0)
+    env.run()
+
+    def evaluate():
+        result = dg.materialize(ASSETS, resources=build_resources(),
+                                selection=dg.AssetSelection.assets(["ml", "rec_evaluation"]))
+        [ev] = [e for e in result.get_asset_check_evaluations()
+                if e.check_name == "served_beats_popularity"]
+        return result, ev
+
+    result, ev = evaluate()
+    served = ev.metadata["served"].value
+    assert served != "popularity" and ev.passed
+    t_split = env.scalar("SELECT DISTINCT split_date FROM ml.rec_evaluation WHERE \"window\" = 'test'")
+    con = duckdb.connect(str(env.warehouse))
+    top = con.execute(
+        "SELECT product_id FROM clean.events WHERE event_type = 'purchase' AND event_date >= $a "
+        "AND event_date < $d GROUP BY 1 ORDER BY count(DISTINCT user_id) DESC, 1 LIMIT 1",
+        {"a": t_split - timedelta(28), "d": t_split}).fetchall()[0][0]
+    had = "SELECT user_id FROM clean.events WHERE product_id = $p AND event_date < $d"
+    con.execute(f"DELETE FROM clean.events WHERE event_type = 'purchase' AND event_date >= $d "
+                f"AND user_id IN ({had})", {"p": top, "d": t_split})
+    con.execute("UPDATE clean.events SET product_id = $p WHERE event_type = 'purchase' "
+                "AND event_date >= $d", {"p": top, "d": t_split})
+    con.close()
+    result, ev = evaluate()
+    assert result.success  # a warning, not a blocking check
+    assert ev.metadata["served"].value == served and not ev.passed
+    test_ndcg = ev.metadata["test_ndcg10"].value
+    # Every evaluated user bought exactly the product popularity ranks first.
+    assert test_ndcg["popularity"] == 1.0
+    assert test_ndcg[served] < 1.0
