@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from conv_assets.anomaly import Band, check_result, judge
 from conv_assets.metadata import png_markdown, table_metadata, window_count, window_preview
 from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, day_batches, window
 from conv_assets.resources import (
@@ -92,7 +93,17 @@ def sessions(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Mate
         dg.AssetCheckSpec(
             "rates_within_0_1", asset=["analytics", "daily_funnel"], blocking=True,
             description="Every rate column is NULL or within [0, 1].",
-        )
+        ),
+        dg.AssetCheckSpec(
+            "daily_kpis_normal", asset=["analytics", "daily_funnel"],
+            partitions_def=daily_partitions,
+            description=(
+                "Warns when a day's sessions, revenue or session conversion (category '(all)') "
+                "are outside 0.5x..2x the median of the same weekday over the 8 weeks before "
+                "(CONV_ANOMALY_LOW/HIGH/WEEKS). Closed days (no sessions) and the latest day "
+                "(still filling up) are not judged. See conv_assets/anomaly.py."
+            ),
+        ),
     ],
     **_DAILY,
 )
@@ -112,6 +123,9 @@ def daily_funnel(context: dg.AssetExecutionContext, warehouse: Warehouse):
         rows = window_count(con, "analytics.daily_funnel", start, end)
         bad_rates = sql_frame(con, "analytics/check_funnel_rates", start=start, end=end)
         latest = sql_frame(con, "analytics/select_latest_funnel_day", start=start, end=end)
+        band = Band.from_env()
+        kpis = judge(sql_frame(con, "analytics/check_daily_kpis", start=start, end=end,
+                               weeks=band.weeks), "sessions", KPI_MEASURES, band)
         meta = table_metadata(
             con, "analytics.daily_funnel", rows,
             window_preview(con, "analytics.daily_funnel", start, end),
@@ -119,11 +133,17 @@ def daily_funnel(context: dg.AssetExecutionContext, warehouse: Warehouse):
     meta["unsupported_columns"] = dg.MetadataValue.text(_unsupported(present))
     if not latest.is_empty():
         meta["funnel_chart"] = _funnel_chart(latest.row(0, named=True))
-    yield dg.MaterializeResult(metadata=meta)
+    kpi_check, kpi_numbers = check_result("daily_kpis_normal", kpis, KPI_MEASURES, band,
+                                          dg.AssetKey(["analytics", "daily_funnel"]))
+    yield dg.MaterializeResult(metadata=meta | kpi_numbers)
+    yield kpi_check
     yield dg.AssetCheckResult(
         check_name="rates_within_0_1", passed=bad_rates.is_empty(),
         metadata={"rows_out_of_range": bad_rates.height},
     )
+
+
+KPI_MEASURES = ["sessions", "revenue", "session_conversion_rate"]
 
 
 def _funnel_chart(day: dict) -> dg.MetadataValue:

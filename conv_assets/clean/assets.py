@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from conv_assets.anomaly import Band, check_result, judge
 from conv_assets.metadata import markdown_table, table_metadata, window_preview
 from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, day_batches, window
 from conv_assets.resources import WRITE_POOL, Warehouse, run_sql, sql_frame, transaction
@@ -65,6 +66,16 @@ _COMMON = {
                 "CONV_MAX_QUARANTINE_SHARE (default 0.5)."
             ),
         ),
+        dg.AssetCheckSpec(
+            "daily_volume_normal", asset=EVENTS, partitions_def=daily_partitions,
+            description=(
+                "Warns when a day's clean events are outside 0.5x..2x the median of the same "
+                "weekday over the 8 weeks before (CONV_ANOMALY_LOW/HIGH/WEEKS), or its share of "
+                "rows from files that arrived after the next day was over is 25 points above "
+                "the weekday's usual (CONV_ANOMALY_LATE_MARGIN). Closed days (no events) and "
+                "the latest day (still filling up) are not judged. See conv_assets/anomaly.py."
+            ),
+        ),
     ],
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -104,6 +115,9 @@ def clean_events(
         mismatched = sql_frame(con, "clean/check_row_identity", start=start, end=end)
         dup_ids = run_sql(con, "clean/check_duplicate_ids", start=start, end=end).fetchall()[0][0]
         rejected_files = sql_frame(con, "clean/select_rejected_files", start=start, end=end)
+        band = Band.from_env()
+        volume = judge(sql_frame(con, "clean/check_daily_volume", start=start, end=end,
+                                 weeks=band.weeks), "events", ["events"], band)
         events_meta = table_metadata(
             con, "clean.events", n_clean, window_preview(con, "clean.events", start, end)
         )
@@ -113,8 +127,11 @@ def clean_events(
     context.log.info(f"{start}..{end}: {n_raw} raw rows -> {n_clean} clean, {n_quar} quarantined")
     by_reason = {r: int(n) for r, n in reasons.iter_rows()}
     identity = {"raw_rows": n_raw, "clean_rows": n_clean, "quarantined_rows": n_quar}
+    volume_check, volume_numbers = check_result("daily_volume_normal", volume, ["events"], band,
+                                                EVENTS)
     yield dg.MaterializeResult(
-        asset_key=EVENTS, metadata=events_meta | identity | {"sessions": n_sessions}
+        asset_key=EVENTS,
+        metadata=events_meta | identity | {"sessions": n_sessions} | volume_numbers,
     )
     yield dg.MaterializeResult(
         asset_key=QUARANTINE,
@@ -136,6 +153,7 @@ def clean_events(
         metadata={"rejected_rows": dg.MetadataValue.json(rejected),
                   "files": dg.MetadataValue.md(markdown_table(rejected_files))},
     )
+    yield volume_check
     # Duplicates are expected (reloads, resent files) and not a defect of the data.
     defects = n_quar - by_reason.get("duplicate", 0)
     share = defects / n_raw if n_raw else 0.0

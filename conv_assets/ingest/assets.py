@@ -106,7 +106,7 @@ def raw_events(
         erased = {r[0] for r in run_sql(con, "ops/select_erasures").fetchall()}
         rows_known = run_sql(con, "ops/select_ingested_files").fetchall()
         known = {r[0]: (r[1], r[2], r[3]) for r in rows_known}
-        accept = {r[0]: (r[1], r[4]) for r in rows_known}
+        accept = {r[0]: (r[1], r[4], r[5]) for r in rows_known}
         watermark = run_sql(con, "ops/select_watermark").fetchall()[0][0]
         to_read, duplicates = plan_files(files, root, known, start, end)
         context.log.info(
@@ -119,9 +119,11 @@ def raw_events(
         for i, (path, rel, sha) in enumerate(to_read, 1):
             # A file seen before keeps the limit it got on arrival; a new one (or a new version)
             # gets the latest loaded day minus the lookback.
-            prev_sha, accept_from = accept.get(rel, (None, None))
+            # A re-read of the same content keeps its arrival time (None: it arrives now).
+            prev_sha, accept_from, arrived_at = accept.get(rel, (None, None, None))
             if prev_sha != sha:
                 accept_from = watermark - timedelta(days=lookback) if watermark else None
+                arrived_at = None
             n_rows, lo, hi, file_errors = 0, None, None, []
             day_counts: list[pl.DataFrame] = []
             # Block by block, so a file larger than memory loads with bounded memory.
@@ -158,7 +160,7 @@ def raw_events(
             done.append({"counts": counts, "record": dict(
                 path=rel, sha256=sha, status="loaded" if n_rows else "empty", duplicate_of=None,
                 rows=n_rows, min_event_date=lo, max_event_date=hi, error=error,
-                accept_from=accept_from, bytes=path.stat().st_size)})
+                accept_from=accept_from, bytes=path.stat().st_size, arrived_at=arrived_at)})
             if i % 50 == 0 or i == len(to_read):
                 context.log.info(f"read {i}/{len(to_read)} files")
         # One transaction replaces the days and records what was read: all or nothing.
@@ -176,7 +178,7 @@ def raw_events(
                 run_sql(
                     con, "ops/upsert_ingested_files", path=rel, sha256=sha, status="duplicate",
                     duplicate_of=original, rows=None, min_event_date=None, max_event_date=None,
-                    error=None, accept_from=None, bytes=(root / rel).stat().st_size,
+                    error=None, accept_from=None, bytes=(root / rel).stat().st_size, arrived_at=None,
                 )
             run_sql(con, "ops/delete_gone_file_days", start=start, end=end,
                     present=[p.relative_to(root).as_posix() for p in files])

@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS ops.ingested_files (
     loaded_at       TIMESTAMP NOT NULL,
     error           VARCHAR,
     accept_from     DATE,
-    bytes           BIGINT
+    bytes           BIGINT,
+    arrived_at      TIMESTAMP
 );
 COMMENT ON TABLE ops.ingested_files IS 'Every landed file read by raw.events: content hash, rows and the days it covers';
 COMMENT ON COLUMN ops.ingested_files.path IS 'Path relative to the landing directory';
@@ -25,3 +26,4 @@ COMMENT ON COLUMN ops.ingested_files.loaded_at IS 'When this version was read (U
 COMMENT ON COLUMN ops.ingested_files.error IS 'File-level problem (unreadable, missing columns); its rows are in clean.quarantine';
 COMMENT ON COLUMN ops.ingested_files.accept_from IS 'Rows of this file dated before this day are quarantined as too_late (set when the file first arrived: the latest loaded day minus CONV_LATE_LOOKBACK_DAYS)';
 COMMENT ON COLUMN ops.ingested_files.bytes IS 'Size of the file in bytes when read (compressed size for .gz/.zst)';
+COMMENT ON COLUMN ops.ingested_files.arrived_at IS 'When this version (content) was first read (UTC); rows of day D from a version that arrived after D + 1 day count as late';

@@ -3,6 +3,7 @@
 DELETE FROM ops.ingested_files WHERE path = $path;
 INSERT INTO ops.ingested_files (
     path, sha256, status, duplicate_of, rows, min_event_date, max_event_date, loaded_at, error,
-    accept_from, bytes
+    accept_from, bytes, arrived_at
 )
-VALUES ($path, $sha256, $status, $duplicate_of, $rows, $min_event_date, $max_event_date, now()::TIMESTAMP, $error, $accept_from, $bytes);
+VALUES ($path, $sha256, $status, $duplicate_of, $rows, $min_event_date, $max_event_date, now()::TIMESTAMP, $error, $accept_from, $bytes,
+        coalesce(CAST($arrived_at AS TIMESTAMP), now()::TIMESTAMP));

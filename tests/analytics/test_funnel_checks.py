@@ -30,7 +30,7 @@ def _outcome(result) -> tuple[bool, int, bool]:
 def test_a_rate_above_one_fails_rates_within_0_1_and_stops_the_analyst_copy(env, monkeypatch):
     write_csv(env.landing / "a.csv", CANONICAL_HEADER, [
         "e1,2024-05-06T10:00:00Z,view,u1,,p1,c,,10,,",
-        "e2,2024-05-06T10:01:00Z,add_to_cart,u1,,p1,c,,10,1,",
+        "e2,2024-05-06T10:01:00Z,cart,u1,,p1,c,,10,1,",
         "e3,2024-05-07T10:00:00Z,view,u2,,p1,c,,10,,",
     ])
     good = _run()
