@@ -12,7 +12,7 @@ IDENTITY = """
     WHERE coalesce(r.n, 0) <> coalesce(c.n, 0) + coalesce(q.n, 0)
 """
 # Columns that record when something happened, not what.
-CLOCK_COLUMNS = ("loaded_at", "applied_at", "requested_at")
+CLOCK_COLUMNS = ("loaded_at", "arrived_at", "applied_at", "requested_at")
 
 
 def checksums_of_every_table(env) -> dict:

@@ -1,0 +1,151 @@
+"""Mutation run: put each deliberate bug below into the code, one at a time, run the tests that
+guard against it, and fail if any bug survives (its tests still pass).
+
+    .venv/bin/python tests/mutate.py            # every mutation (CI runs this after the suite)
+    .venv/bin/python tests/mutate.py --list     # the list
+    .venv/bin/python tests/mutate.py NAME ...   # some of them
+
+Each mutation replaces one exact piece of text, which must occur exactly once (so the list
+breaks loudly when the code it names changes). The file is restored however the run ends.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+MUTATIONS = [
+    Mutation("dedup off", "sql/clean/stage_events.sql",
+             "THEN 'duplicate'", "THEN NULL",
+             ("tests/clean/test_clean.py::test_duplicates_and_repeated_order_lines_are_kept_once",)),
+    Mutation("quarantine reason lost", "sql/clean/insert_quarantine.sql",
+             "event_date, final_reason, source_file", "event_date, 'rejected', source_file",
+             ("tests/clean/test_clean.py::test_file_level_problems_are_quarantined_and_other_files_load",)),
+    Mutation("rows_accounted_for always passes", "conv_assets/clean/assets.py",
+             'check_name="rows_accounted_for", asset_key=EVENTS, passed=mismatched.is_empty()',
+             'check_name="rows_accounted_for", asset_key=EVENTS, passed=True',
+             ("tests/clean/test_checks_fail.py::test_a_row_lost_before_raw_fails_rows_accounted_for",)),
+    Mutation("quarantine share never checked", "conv_assets/clean/assets.py",
+             "passed=share <= settings.max_quarantine_share", "passed=True",
+             ("tests/clean/test_clean.py::test_file_level_problems_are_quarantined_and_other_files_load",)),
+    Mutation("erasure skips the quarantine", "conv_assets/forget.py",
+             'return [f\'"{s}"."{t}"\' for s, t in run_sql(con, "ops/select_user_tables").fetchall()]',
+             'return [f\'"{s}"."{t}"\' for s, t in run_sql(con, "ops/select_user_tables").fetchall() '
+             'if t != "quarantine"]',
+             ("tests/reliability/test_erasure.py::test_forget_erases_everywhere_quarantine_included",)),
+    Mutation("erasure file only keeps later loads out", "conv_assets/ingest/assets.py",
+             "left = rows_of(con, erase) if erase else {}", "left = {}",
+             ("tests/reliability/test_erasure.py::test_erasure_file_listed_after_loading_then_a_one_day_run",)),
+    Mutation("erased rows not physically removed", "conv_assets/forget.py",
+             "    compact(warehouse.path)\n", "",
+             ("tests/reliability/test_erasure.py::test_erasure_file_listed_after_loading_then_the_daily_schedule_tick",)),
+    Mutation("erased users loaded again", "conv_assets/ingest/assets.py",
+             "frame = drop_erased(pseudonymise(frame, key), erased)",
+             "frame = pseudonymise(frame, key)",
+             ("tests/reliability/test_erasure.py::test_erasure_file_listed_before_loading_keeps_the_user_out_of_a_full_run",)),
+    Mutation("held-out window used", "conv_assets/forecast/models.py",
+             "select = per_window[:-1] if k >= 2 else per_window", "select = per_window",
+             ("tests/forecast/test_models.py::test_the_choice_never_looks_at_the_held_out_window",)),
+    Mutation("negative forecasts let through", "sql/ml/check_forecasts_non_negative.sql",
+             "upper_80, upper_95) < 0", "upper_80, upper_95) < -1e300",
+             ("tests/forecast/test_forecast_assets.py::test_forecasts_check_passes_on_real_output_and_fails_on_a_negative_forecast",)),
+    Mutation("served model ignores evaluation", "conv_assets/recs/assets.py",
+             'served = next((m for m, c in chosen.items() if c["served"]), "als")',
+             'served = "als"',
+             ("tests/recs/test_selection.py::test_popularity_is_served_where_users_have_no_taste",)),
+    Mutation("served_beats_popularity always passes", "conv_assets/recs/assets.py",
+             'passed=bool(served and test_ndcg) and test_ndcg[served] >= test_ndcg["popularity"]',
+             "passed=True",
+             ("tests/recs/test_selection.py::test_served_model_losing_to_popularity_on_test_fails_served_beats_popularity",)),
+    Mutation("rates_within_0_1 always passes", "conv_assets/analytics/assets.py",
+             'check_name="rates_within_0_1", passed=bad_rates.is_empty()',
+             'check_name="rates_within_0_1", passed=True',
+             ("tests/analytics/test_funnel_checks.py",)),
+    Mutation("anomaly band ignored", "conv_assets/anomaly.py",
+             "if r is not None and not band.low <= r <= band.high:", "if False:",
+             ("tests/analytics/test_daily_alarms.py::test_a_tenth_of_the_events_warns_and_a_normal_or_closed_day_does_not",)),
+    Mutation("closed day judged", "conv_assets/anomaly.py",
+             "        if not row[count]:\n            status = \"closed\"\n        elif",
+             "        if",
+             ("tests/analytics/test_daily_alarms.py::test_a_tenth_of_the_events_warns_and_a_normal_or_closed_day_does_not",)),
+    Mutation("late rows not counted", "sql/clean/check_daily_volume.sql",
+             "f.arrived_at >= d.event_date + INTERVAL 2 DAY", "false",
+             ("tests/analytics/test_daily_alarms.py::test_rows_arriving_late_warn",)),
+    Mutation("late file's old days not rebuilt", "conv_assets/sensors.py",
+             "span = days + old_days", "span = days",
+             ("tests/test_sensors_schedules.py::test_each_file_version_loads_once",)),
+    Mutation("chain skips the day before", "conv_assets/sensors.py",
+             "lo = max(first - timedelta(days=1),", "lo = max(first,",
+             ("tests/test_sensors_schedules.py::test_chain_covers_the_neighbouring_days_within_the_partitions",)),
+    Mutation("same content loaded twice", "conv_assets/ingest/assets.py",
+             "        if sha in first_path:", "        if False:",
+             ("tests/reliability/test_bad_input.py::test_same_file_twice_and_same_content_under_a_new_name",)),
+    Mutation("too_late never applied", "conv_assets/ingest/assets.py",
+             "                if accept_from is not None:", "                if False:",
+             ("tests/reliability/test_bad_input.py::test_late_events_within_lookback_rebuild_beyond_are_too_late",)),
+    Mutation("unique_event_ids always passes", "conv_assets/clean/assets.py",
+             "passed=dup_ids == 0,", "passed=True,",
+             ("tests/clean/test_checks_fail.py::test_an_event_id_repeated_on_another_day_fails_unique_event_ids",)),
+    Mutation("ids not pseudonymised", "conv_assets/privacy.py",
+             "    if key is None or frame.is_empty():\n        return frame\n    ids",
+             "    return frame\n    ids",
+             ("tests/reliability/test_privacy.py::test_user_ids_are_pseudonymised_with_the_key_and_the_key_is_never_stored",)),
+]
+
+
+def run(m: Mutation) -> tuple[bool, float]:
+    """Apply `m`, run its tests, restore the file; True when a test failed (the bug is caught)."""
+    path = ROOT / m.path
+    original = path.read_text()
+    found = original.count(m.old)
+    if found != 1:
+        raise SystemExit(f"mutate: {m.name!r}: expected the text once in {m.path}, found {found}")
+    t0 = time.perf_counter()
+    try:
+        path.write_text(original.replace(m.old, m.new))
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:logging",
+             *m.tests], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    finally:
+        path.write_text(original)
+    return done.returncode != 0, time.perf_counter() - t0
+
+
+def main(argv: list[str]) -> int:
+    # A terminated run still restores the file (the `finally` above).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if argv[:1] == ["--list"]:
+        for m in MUTATIONS:
+            print(f"{m.name:<42} {m.path:<40} {' '.join(m.tests)}")
+        return 0
+    chosen = [m for m in MUTATIONS if not argv or m.name in argv]
+    if argv and len(chosen) != len(argv):
+        raise SystemExit(f"mutate: unknown names in {argv}; see --list")
+    survived = []
+    for m in chosen:
+        caught, seconds = run(m)
+        print(f"{'caught  ' if caught else 'SURVIVED'} {m.name} ({seconds:.0f} s)", flush=True)
+        if not caught:
+            survived.append(m.name)
+    print(f"{len(chosen) - len(survived)} of {len(chosen)} mutations caught")
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
