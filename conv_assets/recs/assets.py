@@ -21,12 +21,15 @@ from conv_assets.recs.models import (
     Trained,
     all_metrics,
     blend,
+    confident_choice,
     content_matrix,
+    crossfit_blend,
     csr,
     fit_als,
     fit_blend,
     item_neighbours,
     ndcg_at_k,
+    ndcg_per_user,
     ranked,
     recommend,
     train_candidates,
@@ -267,7 +270,7 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
               "params": dg.MetadataValue.json(params.__dict__)}
     yield dg.MaterializeResult(asset_key=ITEM_FACTORS, metadata=i_meta | timing)
     yield dg.MaterializeResult(asset_key=USER_FACTORS, metadata=u_meta | timing)
-    why = ("chosen by ml.rec_evaluation: best ndcg@10 on its validation window" if chosen
+    why = ("chosen by ml.rec_evaluation on its validation window (its why_served says why)" if chosen
            else "ml.rec_evaluation has not chosen a model yet (too little history): ALS by default")
     yield dg.MaterializeResult(asset_key=RECOMMENDATIONS, metadata=r_meta | {
         "served_model": served, "why_served": why,
@@ -451,12 +454,16 @@ def base_lists(t: Trained, sp_: Split) -> dict[str, np.ndarray]:
     return {m: ranked(t, m, sp_.rows, sp_.exclude, BLEND_DEPTH) for m in t.models}
 
 
-def evaluate_all(lists: dict[str, np.ndarray], sp_: Split, weights: dict) -> dict:
+def evaluate_all(lists: dict[str, np.ndarray], sp_: Split, weights: dict,
+                 blend_recs: np.ndarray | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """Metrics of every candidate's top 20, from the base models' top-BLEND_DEPTH `lists` (their
-    first 20 ranks, and the blend with `weights` fused from them, as `recommend` does)."""
+    first 20 ranks, and the blend: `blend_recs` when given, else fused from them with `weights`,
+    as `recommend` does), and each candidate's per-user ndcg@10 (for the bootstrap)."""
     tops = {m: v[:, :20] for m, v in lists.items()} | {
-        BLEND: blend(lists, weights, sp_.items.height, 20)}
-    return {m: all_metrics(recs, sp_.relevance) for m, recs in tops.items()}
+        BLEND: blend(lists, weights, sp_.items.height, 20) if blend_recs is None else blend_recs}
+    rel = sp_.relevance
+    return ({m: all_metrics(recs, rel) for m, recs in tops.items()},
+            {m: ndcg_per_user(rel(recs), rel.n_relevant, 10) for m, recs in tops.items()})
 
 
 @dg.asset(key=EVALUATION, deps=[CLEAN, dg.AssetKey(["analytics", "suspicious_activity"])],
@@ -474,7 +481,13 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     source has categories) and blend (weighted reciprocal-rank fusion of the others).
     On validation (trained on events before it): a time-boxed coordinate search
     (CONV_RECS_TUNING_SECONDS, default 120) over the decay half-life and ALS factors,
-    regularization and alpha; the blend weights; the served model = best validation ndcg@10.
+    regularization and alpha; the blend weights (its own validation figures are out of fold:
+    the users in two seeded halves, each scored with the weights fitted on the other). The
+    served model: popularity, unless another
+    candidate's validation ndcg@10 gain over it is sure, i.e. the lower bound of a paired
+    bootstrap over the evaluated users (CONV_RECS_BOOTSTRAP resamples, default 2,000, seeded;
+    CONV_RECS_CONFIDENCE 0.90 two-sided) is above 0; of those, the best. The intervals are
+    gain_low/gain_high.
     Then everything is refitted on the events before the test window and scored there.
     Users: those with training history who bought a product new to them in the window, a
     seeded sample of at most CONV_RECS_EVAL_USERS (default 20,000). Metrics precision@10,
@@ -483,6 +496,8 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     base = AlsParams.from_env()
     budget = float(os.environ.get("CONV_RECS_TUNING_SECONDS", "120"))
     cap = int(os.environ.get("CONV_RECS_EVAL_USERS", "20000"))
+    resamples = int(os.environ.get("CONV_RECS_BOOTSTRAP", "2000"))
+    confidence = float(os.environ.get("CONV_RECS_CONFIDENCE", "0.90"))
     days = timedelta(days=s["test_days"])
     window = timedelta(days=s["window_days"])
     with warehouse.connect(read_only=True) as con:
@@ -508,11 +523,15 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
                              als=tuned)
         lists = base_lists(t, val)
         weights, _ = fit_blend(lists, val.relevance, val.items.height)
-        val_metrics = evaluate_all(lists, val, weights)
-        order = ("popularity", "category_popularity", "item_knn", "als", BLEND)
-        ndcg_val = {m: v[("ndcg", 10)] for m, v in val_metrics.items()}
-        served = max((m for m in order if m in ndcg_val), key=lambda m: (ndcg_val[m], -order.index(m)))
-        rows += _rows(val_metrics, "validation", val, chosen, weights, served)
+        # The blend's validation figures are out of fold (weights fitted on the other half of
+        # the users), so its gain is not flattered by the weight search.
+        val_metrics, val_users = evaluate_all(
+            lists, val, weights, crossfit_blend(lists, val.relevance, val.items.height, base.seed))
+        # Popularity is served unless another model beats it on validation for sure: the lower
+        # bound of a paired bootstrap of the per-user ndcg@10 difference above 0.
+        served, gains = confident_choice(val_users, ORDER, "popularity", resamples, base.seed,
+                                         confidence)
+        rows += _rows(val_metrics, "validation", val, chosen, weights, served, gains)
         with warehouse.connect(read_only=True) as con:
             test = load_split(con, test_start - window, test_start, end, cap, base.seed, products)
             test_matrix = test.matrix(con, chosen["half_life_days"]) if test else None
@@ -520,8 +539,11 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
             note = "no user with history bought a new product in the test window"
         else:
             tt = train_candidates(test_matrix, params, test.popularity, test.item_cat)
-            test_metrics = evaluate_all(base_lists(tt, test), test, weights)
-            rows += _rows(test_metrics, "test", test, chosen, weights, served)
+            test_metrics, test_users = evaluate_all(base_lists(tt, test), test, weights)
+            # Reported, never used: how sure the test window is of each gain.
+            _, test_gains = confident_choice(test_users, ORDER, "popularity", resamples,
+                                             base.seed, confidence)
+            rows += _rows(test_metrics, "test", test, chosen, weights, served, test_gains)
     out = pl.DataFrame(rows, schema=EVAL_SCHEMA)
     with warehouse.connect() as con:
         replace_table(con, "ml/replace_rec_evaluation", out)
@@ -530,9 +552,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     test_ndcg = {m: v for (w, m), v in ndcg.items() if w == "test"}
     wide = (out.filter(pl.col("metric") == "ndcg").pivot(on="window", index="model", values="value")
             if out.height else out)
-    why = (f"{served}: best ndcg@10 on validation "
-           f"({ndcg[('validation', served)]:.4f}; popularity {ndcg[('validation', 'popularity')]:.4f})"
-           if served else f"als (not evaluated: {note})")
+    why = _why(served, rows, confidence) if served else f"als (not evaluated: {note})"
     context.log.info(f"served {why}; test ndcg@10 {test_ndcg} {note}")
     yield dg.MaterializeResult(metadata=meta | {
         "served_model": served or "als", "why_served": why,
@@ -554,13 +574,32 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     )
 
 
+ORDER = ("popularity", "category_popularity", "item_knn", "als", BLEND)
 EVAL_SCHEMA = {"model": pl.String, "metric": pl.String, "k": pl.Int32, "value": pl.Float64,
                "window": pl.String, "served": pl.Boolean, "params": pl.String,
                "train_start": pl.Date, "split_date": pl.Date, "test_end": pl.Date,
-               "users": pl.Int32, "eligible_users": pl.Int32}
+               "users": pl.Int32, "eligible_users": pl.Int32, "gain_low": pl.Float64,
+               "gain_high": pl.Float64}
 
 
-def _rows(metrics: dict, window: str, sp_: Split, chosen: dict, weights: dict, served: str) -> list:
+def _why(served: str, rows: list, confidence: float) -> str:
+    """Why the served model won, in words, from the validation rows."""
+    val = {r["model"]: r for r in rows if r["window"] == "validation" and r["metric"] == "ndcg"}
+    pop = val["popularity"]["value"]
+    pct = f"{confidence:.0%}"
+    if served != "popularity":
+        r = val[served]
+        return (f"{served}: ndcg@10 {r['value']:.4f} vs popularity {pop:.4f} on validation; "
+                f"gain {r['gain_low']:+.4f} .. {r['gain_high']:+.4f} ({pct} paired bootstrap "
+                f"over {r['users']:,} users), above 0, the best of the models whose gain is sure")
+    others = ", ".join(f"{m} {r['gain_low']:+.4f} .. {r['gain_high']:+.4f}"
+                       for m, r in val.items() if m != "popularity")
+    return (f"popularity (ndcg@10 {pop:.4f} on validation): no model's gain over it is sure "
+            f"({pct} paired bootstrap: {others})")
+
+
+def _rows(metrics: dict, window: str, sp_: Split, chosen: dict, weights: dict, served: str,
+          gains: dict[str, tuple[float, float]]) -> list:
     params = {
         "als": chosen, "item_knn": {"K": 20, "half_life_days": chosen["half_life_days"]},
         "popularity": {"days": _settings()["popularity_days"]},
@@ -569,7 +608,8 @@ def _rows(metrics: dict, window: str, sp_: Split, chosen: dict, weights: dict, s
     return [{"model": m, "metric": metric, "k": k, "value": v, "window": window,
              "served": m == served, "params": json.dumps(params[m], sort_keys=True),
              "train_start": sp_.start, "split_date": sp_.split, "test_end": sp_.end,
-             "users": len(sp_.rows), "eligible_users": sp_.eligible_users}
+             "users": len(sp_.rows), "eligible_users": sp_.eligible_users,
+             "gain_low": gains[m][0], "gain_high": gains[m][1]}
             for m, values in metrics.items() for (metric, k), v in values.items()]
 
 

@@ -369,6 +369,25 @@ def fit_blend(lists: dict[str, np.ndarray], hits_of, n_items: int) -> tuple[dict
     return best, best_score
 
 
+def crossfit_blend(lists: dict[str, np.ndarray], rel, n_items: int, seed: int, n: int = 20,
+                   folds: int = 2) -> np.ndarray:
+    """Out-of-fold blend lists (users x n) for the validation users: split into `folds` seeded
+    folds, each fold's lists fused with the weights fitted on the other folds, so the blend is
+    never scored on the users its weights were chosen on (in-sample, picking the best of ~150
+    weightings would flatter it). With fewer than two users, the in-sample weights."""
+    m = len(rel.n_relevant)
+    if m < 2:
+        return blend(lists, fit_blend(lists, rel, n_items)[0], n_items, n)
+    fold = np.random.default_rng(seed).permutation(m) % folds
+    out = np.full((m, n), -1, dtype=np.int64)
+    for f in range(folds):
+        fit_on, held = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+        w, _ = fit_blend({k: v[fit_on] for k, v in lists.items()}, rel.subset(fit_on), n_items)
+        recs = blend({k: v[held] for k, v in lists.items()}, w, n_items, n)
+        out[held, : recs.shape[1]] = recs
+    return out
+
+
 # --- metrics ---------------------------------------------------------------------------------
 # All take a hit matrix (users x ranks, True where the recommended item is relevant) and the
 # number of relevant items per user.
@@ -382,6 +401,17 @@ class Relevance:
         self.n_relevant = np.array([len(r) for r in relevant], dtype=np.float64)
         self.keys = np.sort(np.array([u * (n_items + 1) + i for u, rel in enumerate(relevant)
                                       for i in rel], dtype=np.int64))
+
+    def subset(self, idx: np.ndarray) -> Relevance:
+        """The same for the users at positions `idx` (renumbered 0..len(idx)-1)."""
+        out = object.__new__(Relevance)
+        out.n_items, out.n_relevant = self.n_items, self.n_relevant[idx]
+        pos = np.full(len(self.n_relevant), -1, dtype=np.int64)
+        pos[idx] = np.arange(len(idx))
+        u, i = np.divmod(self.keys, self.n_items + 1)
+        keep = pos[u] >= 0
+        out.keys = np.sort(pos[u[keep]] * (self.n_items + 1) + i[keep])
+        return out
 
     def __call__(self, recs: np.ndarray) -> np.ndarray:
         if not len(self.keys):
@@ -400,14 +430,51 @@ def recall_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
     return float((hits[:, :k].sum(axis=1) / n_relevant).mean()) if len(hits) else 0.0
 
 
-def ndcg_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
+def ndcg_per_user(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    """Each user's ndcg@k (binary relevance)."""
     if not len(hits):
-        return 0.0
+        return np.zeros(0)
     disc = 1.0 / np.log2(np.arange(2, k + 2))
     h = hits[:, :k]
     dcg = (h * disc[: h.shape[1]]).sum(axis=1)
     ideal = np.cumsum(disc)[np.minimum(n_relevant, k).astype(int) - 1]
-    return float((dcg / ideal).mean())
+    return dcg / ideal
+
+
+def ndcg_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:
+    return float(ndcg_per_user(hits, n_relevant, k).mean()) if len(hits) else 0.0
+
+
+def paired_bootstrap(diff: np.ndarray, resamples: int = 2000, seed: int = 0,
+                     level: float = 0.90) -> tuple[float, float]:
+    """Percentile interval (`level`, two-sided) of the mean of paired per-user differences,
+    users resampled with replacement `resamples` times (seeded). NaN for no users."""
+    n = len(diff)
+    if n == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    step = max(1, (1 << 21) // n)  # about 16 MB of indices at a time
+    for s in range(0, resamples, step):
+        b = min(step, resamples - s)
+        means[s:s + b] = diff[rng.integers(0, n, size=(b, n))].mean(axis=1)
+    tail = (1 - level) / 2
+    return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+
+
+def confident_choice(per_user: dict[str, np.ndarray], order: tuple[str, ...], baseline: str,
+                     resamples: int, seed: int, level: float = 0.90
+                     ) -> tuple[str, dict[str, tuple[float, float]]]:
+    """The model to serve: among those whose gain over `baseline` (paired bootstrap of per-user
+    ndcg) has its lower bound above 0, the best mean; `baseline` when none is sure to beat it.
+    Returns it with every model's interval (the baseline's is (0, 0))."""
+    gains = {m: ((0.0, 0.0) if m == baseline else
+                 paired_bootstrap(v - per_user[baseline], resamples, seed, level))
+             for m, v in per_user.items()}
+    sure = [m for m in order if m in per_user and m != baseline and gains[m][0] > 0]
+    if not sure:
+        return baseline, gains
+    return max(sure, key=lambda m: (per_user[m].mean(), -order.index(m))), gains
 
 
 def map_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:

@@ -241,3 +241,71 @@ def test_cold_items_get_content_neighbours():
     # Well-known scarves lean on ALS: each other's nearest.
     assert ids[0][0] == 1 and ids[1][0] == 0
     assert np.all(ids != np.arange(5)[:, None])
+
+
+def test_paired_bootstrap_against_hand_computed_intervals():
+    from conv_assets.recs.models import paired_bootstrap
+
+    # Every user gains 0.2: every resample's mean is 0.2.
+    assert paired_bootstrap(np.full(10, 0.2)) == pytest.approx((0.2, 0.2))
+    # Two users, gains 0 and 1: a resample's mean is 0, 0.5 or 1 with chances 1/4, 1/2, 1/4,
+    # so the 5% and 95% quantiles of 2,000 resamples are 0 and 1.
+    assert paired_bootstrap(np.array([0.0, 1.0]), 2000, seed=1) == (0.0, 1.0)
+    # 400 users, gains +-1 in equal numbers around a mean of 0.05: the mean's standard error
+    # is about 1/sqrt(400) = 0.05, so the 90% interval is about 0.05 +- 1.645 x 0.05.
+    d = np.where(np.arange(400) % 2 == 0, 1.0, -1.0) + 0.05
+    lo, hi = paired_bootstrap(d, 4000, seed=2)
+    assert lo == pytest.approx(0.05 - 1.645 * 0.05, abs=0.01)
+    assert hi == pytest.approx(0.05 + 1.645 * 0.05, abs=0.01)
+    assert np.isnan(paired_bootstrap(np.zeros(0))[0])
+
+
+def test_popularity_is_served_unless_a_gain_over_it_is_sure():
+    from conv_assets.recs.models import confident_choice
+
+    rng = np.random.default_rng(5)
+    pop = rng.uniform(0, 1, 1000)
+    order = ("popularity", "item_knn", "als")
+    # Within the noise: item_knn is 0.005 better on average, with per-user swings of +-0.5
+    # (standard error 0.5 / sqrt(1000) = 0.016, so the interval is about 0.005 +- 0.026).
+    swings = np.where(np.arange(1000) % 2 == 0, 0.5, -0.5)
+    noisy = {"popularity": pop, "item_knn": pop + 0.005 + swings}
+    served, gains = confident_choice(noisy, order, "popularity", 2000, seed=0)
+    assert noisy["item_knn"].mean() > pop.mean()  # a naive choice would take it
+    assert served == "popularity" and gains["item_knn"][0] < 0 < gains["item_knn"][1]
+    # A real gap: als gains 0.1 for every user; item_knn is still noise.
+    sure = noisy | {"als": pop + 0.1}
+    served, gains = confident_choice(sure, order, "popularity", 2000, seed=0)
+    assert served == "als" and gains["als"] == pytest.approx((0.1, 0.1))
+    assert gains["popularity"] == (0.0, 0.0)
+
+
+def test_relevance_subset_keeps_each_users_items():
+    from conv_assets.recs.models import Relevance
+
+    rel = Relevance([{0, 2}, {1}, {3}], n_items=4)
+    sub = rel.subset(np.array([2, 0]))
+    recs = np.array([[3, 0], [2, 1]])
+    # user 2 (now row 0) has item 3; user 0 (now row 1) has items 0 and 2.
+    assert sub(recs).tolist() == [[True, False], [True, False]]
+    assert sub.n_relevant.tolist() == [1, 2]
+
+
+def test_crossfit_blend_scores_each_half_with_the_other_halfs_weights():
+    """Two users, one per fold, lists disjoint: user A's item (25) leads list a, user B's (5)
+    list b. Fitted on A alone the first best weighting is a=2, b=1 (at 1:1 the tie goes to the
+    lower item, 5): with it B's item falls below a's 20 items, ndcg 0. Fitted on B alone it is
+    1:1 (5 first): A's item second, ndcg 1/log2(3). In sample, 1:1 for both: 1 and 1/log2(3)."""
+    from conv_assets.recs.models import Relevance, blend, crossfit_blend, fit_blend
+
+    n_items = 80
+    a = np.array([[25, *range(30, 49)]] * 2)
+    b = np.array([[5, *range(50, 69)]] * 2)
+    rel = Relevance([{25}, {5}], n_items)
+    lists = {"a": a, "b": b}
+    out_of_fold = ndcg_at_k(rel(crossfit_blend(lists, rel, n_items, seed=1)), rel.n_relevant, 10)
+    assert out_of_fold == pytest.approx((0 + 1 / np.log2(3)) / 2)
+    w, _ = fit_blend(lists, rel, n_items)
+    assert w == {"a": 1.0, "b": 1.0}
+    in_sample = ndcg_at_k(rel(blend(lists, w, n_items, 20)), rel.n_relevant, 10)
+    assert in_sample == pytest.approx((1 + 1 / np.log2(3)) / 2)
