@@ -49,7 +49,7 @@ def main(path: str) -> None:
         for name, sp in splits.items():
             t = M.train_candidates(sp.matrix(con, 14.0), M.AlsParams(32, 0.5, 1, 15), sp.popularity,
                                    sp.item_cat)
-            lists = {m: M.ranked(t, m, sp.rows, sp.exclude, depth) for m in t.models}
+            lists = {m: M.ranked(t, m, sp.rows, sp.exclude, depth) for m in t.models()}
             if weights is None:
                 weights, _ = M.fit_blend(lists, sp.relevance, sp.items.height)
             scores[name] = round(ndcg(sp, M.Fusion(lists, sp.items.height).top(weights, 10)), 4)

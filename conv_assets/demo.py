@@ -52,7 +52,7 @@ def summary(warehouse: str, landing_dir: str, metadata: dict[str, dict]) -> str:
             lines.append(f"purchase propensity: {p.get('model')} (no model trained)")
         for r in sql_frame(con, "demo/summary_recs").iter_rows(named=True):
             ratio = f" ({r['value'] / r['popularity']:.2f}x)" if r["popularity"] else ""
-            lines.append(f"recommendations, {r['window']} window: served {r['model']} ndcg@10 "
+            lines.append(f"recommendations, {r['task']} task, {r['window']} window: served {r['model']} ndcg@10 "
                          f"{r['value']:.4f} vs popularity {r['popularity']:.4f}{ratio}, "
                          f"{r['users']:,} users")
         truth_file = Path(landing_dir) / TRUTH

@@ -42,7 +42,7 @@ def test_uci_user_intelligence(uci):
 
 def test_uci_recommendation_table(uci):
     got = {(m, metric, k): v for m, metric, k, v in uci.query(
-        "SELECT model, metric, k, value FROM ml.rec_evaluation WHERE \"window\" = 'test'")}
+        "SELECT model, metric, k, value FROM ml.rec_evaluation WHERE \"window\" = 'test' AND task = 'discovery'")}
     readme = {
         ("precision", 10): (0.0754, 0.0685, 0.0718, 0.0506),
         ("recall", 20): (0.1187, 0.1118, 0.1095, 0.0718),

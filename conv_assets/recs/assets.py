@@ -16,15 +16,18 @@ from conv_assets.metadata import markdown_table, table_metadata
 from conv_assets.recs.models import (
     BLEND,
     BLEND_DEPTH,
+    REPURCHASE_FLOOR,
     AlsParams,
     Relevance,
     Trained,
     all_metrics,
     blend,
+    buy_again_scores,
     confident_choice,
     content_matrix,
     crossfit_blend,
     csr,
+    explain,
     fit_als,
     fit_blend,
     item_neighbours,
@@ -87,10 +90,10 @@ def load_interactions(con, start: date, end: date, half_life: float) -> pl.DataF
                      exclude_suspicious=load_settings().exclude_suspicious)
 
 
-def chosen_models(con) -> dict[str, dict]:
-    """model -> {"served": bool, "params": dict} as rec_evaluation chose them (empty before it
-    has run, or when it could not evaluate)."""
-    frame = sql_frame(con, "ml/select_chosen_models")
+def chosen_models(con, task: str = "discovery") -> dict[str, dict]:
+    """model -> {"served": bool, "params": dict} as rec_evaluation chose them for `task` (empty
+    before it has run, or when it could not evaluate the task)."""
+    frame = sql_frame(con, "ml/select_chosen_models", task=task)
     return {r["model"]: {"served": r["served"], "params": json.loads(r["params"])}
             for r in frame.iter_rows(named=True)}
 
@@ -162,10 +165,12 @@ def model_dir(warehouse: Warehouse) -> Path:
                      description="ALS user factors (FLOAT[]) per user of ml.interactions."),
         dg.AssetSpec(
             RECOMMENDATIONS, deps=[INTERACTIONS, EVALUATION], kinds={"implicit", "duckdb"}, **_COMMON,
-            description=("Top CONV_RECS_TOP_N (default 10) products per active user (an event "
-                         "in the last CONV_RECS_ACTIVE_DAYS days, default 90) from the model "
-                         "ml.rec_evaluation chose on validation (source names it), already "
-                         "purchased items excluded (CONV_RECS_EXCLUDE_PURCHASED); users the "
+            description=("Two lists of CONV_RECS_TOP_N (default 10) products per active user "
+                         "(an event in the last CONV_RECS_ACTIVE_DAYS days, default 90): "
+                         "discovery, from the model ml.rec_evaluation chose on the discovery "
+                         "task, already purchased items excluded (CONV_RECS_EXCLUDE_PURCHASED), "
+                         "and buy_again, from the model it chose on the repeat task; source "
+                         "names the model, reason and because_product_id say why. Users the "
                          "model has not seen get the trailing popularity list (distinct buyers, "
                          "28 days)."),
         ),
@@ -192,13 +197,17 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         popular = sql_frame(con, "ml/select_popularity", cutoff=cutoff, days=s["popularity_days"])
         purchased = sql_frame(con, "ml/select_purchased_before", cutoff=cutoff)
         chosen = chosen_models(con)
+        chosen_again = chosen_models(con, "repeat")
         users = frame.select("user_id", "user_index").unique().sort("user_index")
         items = frame.select("product_id", "item_index").unique().sort("item_index")
         item_cat = item_categories(sql_frame(con, "ml/select_products"), items)
+        again = rhythm(con, cutoff - timedelta(days=s["window_days"]), cutoff, users, items)
     served = next((m for m, c in chosen.items() if c["served"]), "als")
+    served_again = next((m for m, c in chosen_again.items() if c["served"]), "buy_again")
     params = (AlsParams(**{k: v for k, v in chosen["als"]["params"].items() if k != "half_life_days"})
               if "als" in chosen else AlsParams.from_env())
     weights = chosen.get(BLEND, {}).get("params", {})
+    weights_again = chosen_again.get(BLEND, {}).get("params", {})
     # Connection closed: no lock is held while the model trains.
     t0 = time.perf_counter()
     user_items = matrix(frame)
@@ -219,19 +228,23 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         rows = seen_users["user_index"].to_numpy()
         exclude = (index_pairs(purchased, users, items, user_items.shape) if s["exclude_purchased"]
                    else csr(frame.head(0), *user_items.shape))[rows]
-        t = train_candidates(user_items, params, per_item(popular, items, "users"), item_cat, als=model)
-        if served not in (*t.models, BLEND):
+        t = train_candidates(user_items, params, per_item(popular, items, "users"), item_cat,
+                             als=model, again=again)
+        if served not in (*t.models("discovery"), BLEND):
             served = "als"  # e.g. categories gone since the evaluation
-        ids, scores = recommend(t, served, weights, rows, exclude, s["top_n"], with_scores=True)
-        n = ids.shape[1]
+        if served_again not in (*t.models("repeat"), BLEND):
+            served_again = "buy_again" if "buy_again" in t.models("repeat") else "popularity"
         item_ids = items["product_id"].to_numpy()
-        keep = ids.ravel() >= 0
-        recs_parts.append(pl.DataFrame({
-            "user_id": pl.Series(np.repeat(seen_users["user_id"].to_numpy(), n)[keep], dtype=pl.String),
-            "rank": np.tile(np.arange(1, n + 1, dtype=np.int32), len(rows))[keep],
-            "product_id": pl.Series(item_ids[ids.ravel()[keep]], dtype=pl.String),
-            "score": scores.ravel()[keep],
-        }).with_columns(pl.lit(served).alias("source")))
+        for name, model_name, w, task, ex in (
+                ("discovery", served, weights, "discovery", exclude),
+                ("buy_again", served_again, weights_again, "repeat",
+                 sp.csr_matrix(exclude.shape, dtype=np.float32))):
+            ids, scores, credit = recommend(t, model_name, w, rows, ex, s["top_n"], task=task,
+                                            with_credit=True)
+            reason, because = explain(t, credit, rows, ids)
+            recs_parts.append(served_rows(seen_users["user_id"].to_numpy(), ids, scores, reason,
+                                          because, item_ids).with_columns(
+                pl.lit(model_name).alias("source"), pl.lit(name).alias("list")))
         # 2-D arrays become list columns without a Python loop over rows.
         item_factors = items.with_columns(
             pl.Series("factors", model.item_factors).cast(pl.List(pl.Float32)))
@@ -250,11 +263,11 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         recs_parts.append(cand.with_columns(
             pl.int_range(1, pl.len() + 1).over("user_id").cast(pl.Int32).alias("rank"),
             pl.col("users").cast(pl.Float32).alias("score"),
-            pl.lit("popularity").alias("source"),
-        ).select("user_id", "rank", "product_id", "score", "source"))
-    recs = (pl.concat(recs_parts) if recs_parts else pl.DataFrame(
-        schema={"user_id": pl.String, "rank": pl.Int32, "product_id": pl.String,
-                "score": pl.Float32, "source": pl.String})).with_columns(pl.lit(cutoff).alias("cutoff_date"))
+            pl.lit("popular").alias("reason"), pl.lit(None, pl.String).alias("because_product_id"),
+            pl.lit("popularity").alias("source"), pl.lit("discovery").alias("list"),
+        ).select(*REC_SCHEMA))
+    recs = (pl.concat(recs_parts) if recs_parts else pl.DataFrame(schema=REC_SCHEMA)
+            ).with_columns(pl.lit(cutoff).alias("cutoff_date"))
     with warehouse.connect() as con:
         con.register("factors_items", item_factors.to_arrow())
         con.register("factors_users", user_factors.to_arrow())
@@ -272,10 +285,39 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
     yield dg.MaterializeResult(asset_key=USER_FACTORS, metadata=u_meta | timing)
     why = ("chosen by ml.rec_evaluation on its validation window (its why_served says why)" if chosen
            else "ml.rec_evaluation has not chosen a model yet (too little history): ALS by default")
+    why_again = ("chosen by ml.rec_evaluation on the repeat task's validation (its "
+                 "why_served_buy_again says why)" if chosen_again else
+                 "ml.rec_evaluation has not chosen a model for the repeat task: buy_again by default")
     yield dg.MaterializeResult(asset_key=RECOMMENDATIONS, metadata=r_meta | {
         "served_model": served, "why_served": why,
-        "by_source": dg.MetadataValue.json(dict(recs.group_by("source").agg(
-            pl.col("user_id").n_unique()).iter_rows())),
+        "served_buy_again_model": served_again, "why_served_buy_again": why_again,
+        "users_by_list_and_source": dg.MetadataValue.json(
+            {f"{k[0]}/{k[1]}": v for *k, v in recs.group_by("list", "source").agg(
+                pl.col("user_id").n_unique()).sort("list", "source").iter_rows()}),
+        "rows_by_reason": dg.MetadataValue.json(dict(
+            recs.group_by("reason").len().sort("reason").iter_rows())),
+    })
+
+
+REC_SCHEMA = {"user_id": pl.String, "rank": pl.Int32, "product_id": pl.String, "score": pl.Float32,
+              "reason": pl.String, "because_product_id": pl.String, "source": pl.String,
+              "list": pl.String}
+
+
+def served_rows(user_ids: np.ndarray, ids: np.ndarray, scores: np.ndarray, reason: np.ndarray,
+                because: np.ndarray, item_ids: np.ndarray) -> pl.DataFrame:
+    """Long rows (user, rank, product, score, reason, because) of top-n arrays (-1 = none)."""
+    n = ids.shape[1]
+    keep = ids.ravel() >= 0
+    b = because.ravel()[keep]
+    return pl.DataFrame({
+        "user_id": pl.Series(np.repeat(user_ids, n)[keep], dtype=pl.String),
+        "rank": np.tile(np.arange(1, n + 1, dtype=np.int32), len(user_ids))[keep],
+        "product_id": pl.Series(item_ids[ids.ravel()[keep]], dtype=pl.String),
+        "score": scores.ravel()[keep].astype(np.float32),
+        "reason": pl.Series(reason.ravel()[keep].astype(str), dtype=pl.String),
+        "because_product_id": pl.Series(item_ids[np.maximum(b, 0)] if len(item_ids) else [],
+                                        dtype=pl.String).scatter(np.flatnonzero(b < 0), None),
     })
 
 
@@ -330,7 +372,9 @@ def similar_items(warehouse: Warehouse) -> dg.MaterializeResult:
 @dataclass
 class Split:
     """Interactions before `split`, and the products each sampled user with such history bought
-    in [split, end) having never bought them before."""
+    in [split, end): for the discovery task those never bought before (and the lists exclude
+    what was bought), for the repeat task all of them (nothing excluded)."""
+    task: str
     start: date
     split: date
     end: date
@@ -344,6 +388,7 @@ class Split:
     popularity: np.ndarray
     item_cat: np.ndarray
     eligible_users: int
+    again: sp.csr_matrix | None  # buy_again's scores of every user's past purchases
 
     def matrix(self, con, half_life: float) -> sp.csr_matrix:
         """The training matrix with interactions decayed by `half_life`, on this split's indices."""
@@ -355,15 +400,28 @@ class Split:
         return csr(joined, self.users.height, self.items.height)
 
 
-def load_split(con, start: date, split: date, end: date, max_users: int, seed: int,
-               products: pl.DataFrame) -> Split | None:
-    half_life = _settings()["half_life_days"]
-    frame = load_interactions(con, start, split, half_life)
+def load_splits(con, start: date, split: date, end: date, max_users: int, seed: int,
+                products: pl.DataFrame) -> dict[str, Split]:
+    """The discovery and repeat splits at `split` (one training frame for both); a task is
+    missing when no user with history bought anything it counts in [split, end)."""
+    frame = load_interactions(con, start, split, _settings()["half_life_days"])
     if not frame.height:
-        return None
+        return {}
+    splits = {task: load_split(con, start, split, end, max_users, seed, products, task, frame)
+              for task in TASKS}
+    return {task: sp_ for task, sp_ in splits.items() if sp_ is not None}
+
+
+TASKS = ("discovery", "repeat")
+
+
+def load_split(con, start: date, split: date, end: date, max_users: int, seed: int,
+               products: pl.DataFrame, task: str, frame: pl.DataFrame) -> Split | None:
+    half_life = _settings()["half_life_days"]
     users = frame.select("user_id", "user_index").unique().sort("user_index")
     items = frame.select("product_id", "item_index").unique().sort("item_index")
-    test = sql_frame(con, "ml/select_test_purchases", start=split, end=end)
+    test = sql_frame(con, "ml/select_test_purchases" if task == "discovery"
+                     else "ml/select_window_purchases", start=split, end=end)
     rel = (test.join(users, on="user_id").join(items, on="product_id")
            .group_by("user_index").agg(pl.col("item_index")).sort("user_index"))
     eligible = rel.height
@@ -372,12 +430,28 @@ def load_split(con, start: date, split: date, end: date, max_users: int, seed: i
     if not rel.height:
         return None
     rows = rel["user_index"].to_numpy()
-    bought = sql_frame(con, "ml/select_purchased_before", cutoff=split)
-    exclude = index_pairs(bought, users, items, (users.height, items.height))[rows]
+    if task == "discovery":
+        bought = sql_frame(con, "ml/select_purchased_before", cutoff=split)
+        exclude = index_pairs(bought, users, items, (users.height, items.height))[rows]
+    else:
+        exclude = sp.csr_matrix((len(rows), items.height), dtype=np.float32)
     popular = sql_frame(con, "ml/select_popularity", cutoff=split, days=_settings()["popularity_days"])
-    return Split(start, split, end, frame, half_life, users, items, rows,
+    return Split(task, start, split, end, frame, half_life, users, items, rows,
                  Relevance([set(x) for x in rel["item_index"].to_list()], items.height), exclude,
-                 per_item(popular, items, "users"), item_categories(products, items), eligible)
+                 per_item(popular, items, "users"), item_categories(products, items), eligible,
+                 rhythm(con, start, split, users, items))
+
+
+def rhythm(con, start: date, cutoff: date, users: pl.DataFrame, items: pl.DataFrame
+           ) -> sp.csr_matrix | None:
+    """buy_again's scores (users x items) of the purchases in [start, cutoff); None without any."""
+    st = (sql_frame(con, "ml/select_purchase_rhythm", start=start, cutoff=cutoff)
+          .join(users, on="user_id").join(items, on="product_id"))
+    if not st.height:
+        return None
+    score = buy_again_scores(st["days"].to_numpy(), st["span"].to_numpy(), st["since"].to_numpy(),
+                             st["item_index"].to_numpy())
+    return csr(st.with_columns(pl.Series("weight", score)), users.height, items.height)
 
 
 def per_item(frame: pl.DataFrame, items: pl.DataFrame, column: str) -> np.ndarray:
@@ -449,9 +523,9 @@ def tune(matrices: dict[float, sp.csr_matrix], sp_: Split, base: AlsParams, half
 
 
 def base_lists(t: Trained, sp_: Split) -> dict[str, np.ndarray]:
-    """Every base model's top BLEND_DEPTH for the split's users: what the blend search fuses and
-    the metrics read."""
-    return {m: ranked(t, m, sp_.rows, sp_.exclude, BLEND_DEPTH) for m in t.models}
+    """Every base model's top BLEND_DEPTH for the split's users (its task's candidates): what
+    the blend search fuses and the metrics read."""
+    return {m: ranked(t, m, sp_.rows, sp_.exclude, BLEND_DEPTH) for m in t.models(sp_.task)}
 
 
 def evaluate_all(lists: dict[str, np.ndarray], sp_: Split, weights: dict,
@@ -470,28 +544,32 @@ def evaluate_all(lists: dict[str, np.ndarray], sp_: Split, weights: dict,
           kinds={"implicit", "duckdb"}, pool=WRITE_POOL,
           check_specs=[dg.AssetCheckSpec(
               "served_beats_popularity", asset=EVALUATION,
-              description="Warns when the served model's test ndcg@10 is below popularity's.")],
+              description="Warns when a task's served model has a test ndcg@10 below popularity's.")],
           **_COMMON)
 def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
-    """Chooses the served recommender on a validation window and reports it on a later test
-    window it never saw. Windows: test = the latest complete CONV_RECS_TEST_DAYS days (default
-    14), validation = the same length before it. Candidates: als, item_knn (BM25, K=20,
-    popularity fills the ranks its neighbours leave), popularity (distinct buyers in the 28 days
-    before the split), category_popularity (popularity within the user's categories, where the
-    source has categories) and blend (weighted reciprocal-rank fusion of the others).
+    """Chooses the served recommender of each task on a validation window and reports it on a
+    later test window it never saw. Windows: test = the latest complete CONV_RECS_TEST_DAYS
+    days (default 14), validation = the same length before it. Tasks: discovery (products the
+    user bought in the window and never before; purchased items excluded from the lists) and
+    repeat (every product bought in the window; nothing excluded). Candidates: als, item_knn
+    (BM25, K=20, popularity fills the ranks its neighbours leave), popularity (distinct buyers
+    in the 28 days before the split), category_popularity (popularity within the user's
+    categories, where the source has categories), buy_again (repeat task: the user's past
+    purchases by repurchase rhythm and frequency) and blend (weighted reciprocal-rank fusion of
+    the others).
     On validation (trained on events before it): a time-boxed coordinate search
     (CONV_RECS_TUNING_SECONDS, default 120) over the decay half-life and ALS factors,
-    regularization and alpha; the blend weights (its own validation figures are out of fold:
-    the users in two seeded halves, each scored with the weights fitted on the other). The
-    served model: popularity, unless another
-    candidate's validation ndcg@10 gain over it is sure, i.e. the lower bound of a paired
-    bootstrap over the evaluated users (CONV_RECS_BOOTSTRAP resamples, default 2,000, seeded;
-    CONV_RECS_CONFIDENCE 0.90 two-sided) is above 0; of those, the best. The intervals are
-    gain_low/gain_high.
+    regularization and alpha, on the discovery task (the repeat task when discovery has no
+    user); per task the blend weights (its own validation figures are out of fold: the users in
+    two seeded halves, each scored with the weights fitted on the other). Each task's served
+    model: popularity, unless another candidate's validation ndcg@10 gain over it is sure, i.e.
+    the lower bound of a paired bootstrap over the evaluated users (CONV_RECS_BOOTSTRAP
+    resamples, default 2,000, seeded; CONV_RECS_CONFIDENCE 0.90 two-sided) is above 0; of
+    those, the best. The intervals are gain_low/gain_high.
     Then everything is refitted on the events before the test window and scored there.
-    Users: those with training history who bought a product new to them in the window, a
-    seeded sample of at most CONV_RECS_EVAL_USERS (default 20,000). Metrics precision@10,
-    recall@20, ndcg@10, map@10, catalogue coverage@10, in long format."""
+    Users: those with training history who bought what the task counts in the window, a seeded
+    sample of at most CONV_RECS_EVAL_USERS (default 20,000). Metrics precision@10, recall@20,
+    ndcg@10, map@10, catalogue coverage@10, in long format."""
     s = _settings()
     base = AlsParams.from_env()
     budget = float(os.environ.get("CONV_RECS_TUNING_SECONDS", "120"))
@@ -504,58 +582,73 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
         first, end = event_day_range(con)
         test_start, val_start = end - days, end - 2 * days
         products = sql_frame(con, "ml/select_products")
-        val = load_split(con, val_start - window, val_start, test_start, cap, base.seed, products)
-        matrices = {hl: val.matrix(con, hl) for hl in half_lives(s["half_life_days"])} if val else {}
+        vals = load_splits(con, val_start - window, val_start, test_start, cap, base.seed, products)
+        main = next(iter(vals.values()), None)  # discovery, else repeat: the tuning's split
+        matrices = {hl: main.matrix(con, hl) for hl in half_lives(s["half_life_days"])} if main else {}
     # Connection closed: no lock is held while the candidates train.
-    note, rows, served, chosen, weights, tuning = "", [], None, None, {}, {}
+    notes = [f"{task}: no user with history bought what it counts in the validation window"
+             for task in TASKS if task not in vals]
+    rows, served, chosen, weights, tuning = [], {}, None, {}, {}
     # Days of events the validation models train on: the tuning's choices rest on them.
     history = max((val_start - first).days, 0)
-    if val is not None and history < s["test_days"]:
+    if main is not None and history < s["test_days"]:
         context.log.warning(f"the validation models train on {history} days of history only "
                             f"(before {val_start}): the tuning choices rest on little data")
-    if val is None:
-        note = "no user with history bought a new product in the validation window"
-    else:
-        tuning = tune(matrices, val, base, s["half_life_days"], budget, context.log.info)
+    if main is not None:
+        tuning = tune(matrices, main, base, s["half_life_days"], budget, context.log.info)
         chosen, tuned = tuning.pop("best"), tuning.pop("model")
         params = AlsParams(**{k: v for k, v in chosen.items() if k != "half_life_days"})
-        t = train_candidates(matrices[chosen["half_life_days"]], params, val.popularity, val.item_cat,
-                             als=tuned)
-        lists = base_lists(t, val)
-        weights, _ = fit_blend(lists, val.relevance, val.items.height)
-        # The blend's validation figures are out of fold (weights fitted on the other half of
-        # the users), so its gain is not flattered by the weight search.
-        val_metrics, val_users = evaluate_all(
-            lists, val, weights, crossfit_blend(lists, val.relevance, val.items.height, base.seed))
-        # Popularity is served unless another model beats it on validation for sure: the lower
-        # bound of a paired bootstrap of the per-user ndcg@10 difference above 0.
-        served, gains = confident_choice(val_users, ORDER, "popularity", resamples, base.seed,
-                                         confidence)
-        rows += _rows(val_metrics, "validation", val, chosen, weights, served, gains)
+        t = train_candidates(matrices[chosen["half_life_days"]], params, main.popularity,
+                             main.item_cat, als=tuned, again=main.again)
+        for task, val in vals.items():
+            lists = base_lists(t, val)
+            weights[task], _ = fit_blend(lists, val.relevance, val.items.height)
+            # The blend's validation figures are out of fold (weights fitted on the other half
+            # of the users), so its gain is not flattered by the weight search.
+            metrics, per_user = evaluate_all(
+                lists, val, weights[task],
+                crossfit_blend(lists, val.relevance, val.items.height, base.seed))
+            # Popularity is served unless another model beats it on validation for sure: the
+            # lower bound of a paired bootstrap of the per-user ndcg@10 difference above 0.
+            served[task], gains = confident_choice(per_user, ORDER, "popularity", resamples,
+                                                   base.seed, confidence)
+            rows += _rows(metrics, "validation", val, chosen, weights[task], served[task], gains)
         with warehouse.connect(read_only=True) as con:
-            test = load_split(con, test_start - window, test_start, end, cap, base.seed, products)
-            test_matrix = test.matrix(con, chosen["half_life_days"]) if test else None
-        if test is None:
-            note = "no user with history bought a new product in the test window"
-        else:
-            tt = train_candidates(test_matrix, params, test.popularity, test.item_cat)
-            test_metrics, test_users = evaluate_all(base_lists(tt, test), test, weights)
-            # Reported, never used: how sure the test window is of each gain.
-            _, test_gains = confident_choice(test_users, ORDER, "popularity", resamples,
-                                             base.seed, confidence)
-            rows += _rows(test_metrics, "test", test, chosen, weights, served, test_gains)
+            tests = load_splits(con, test_start - window, test_start, end, cap, base.seed, products)
+            main_test = next(iter(tests.values()), None)
+            test_matrix = main_test.matrix(con, chosen["half_life_days"]) if main_test else None
+        notes += [f"{task}: no user with history bought what it counts in the test window"
+                  for task in served if task not in tests]
+        if main_test is not None:
+            tt = train_candidates(test_matrix, params, main_test.popularity, main_test.item_cat,
+                                  again=main_test.again)
+            for task, test in tests.items():
+                if task not in served:
+                    continue
+                metrics, per_user = evaluate_all(base_lists(tt, test), test, weights[task])
+                # Reported, never used: how sure the test window is of each gain.
+                _, gains = confident_choice(per_user, ORDER, "popularity", resamples, base.seed,
+                                            confidence)
+                rows += _rows(metrics, "test", test, chosen, weights[task], served[task], gains)
+    note = "; ".join(notes)
     out = pl.DataFrame(rows, schema=EVAL_SCHEMA)
     with warehouse.connect() as con:
         replace_table(con, "ml/replace_rec_evaluation", out)
         meta = table_metadata(con, "ml.rec_evaluation", out.height, out.head(15))
-    ndcg = {(r["window"], r["model"]): r["value"] for r in rows if r["metric"] == "ndcg"}
-    test_ndcg = {m: v for (w, m), v in ndcg.items() if w == "test"}
-    wide = (out.filter(pl.col("metric") == "ndcg").pivot(on="window", index="model", values="value")
-            if out.height else out)
-    why = _why(served, rows, confidence) if served else f"als (not evaluated: {note})"
+    ndcg = {(r["task"], r["window"], r["model"]): r["value"] for r in rows if r["metric"] == "ndcg"}
+    test_ndcg = {task: {m: v for (tk, w, m), v in ndcg.items() if tk == task and w == "test"}
+                 for task in served}
+    wide = (out.filter(pl.col("metric") == "ndcg").pivot(on="window", index=["task", "model"],
+                                                         values="value") if out.height else out)
+    why = {task: _why(task, m, rows, confidence) for task, m in served.items()}
     context.log.info(f"served {why}; test ndcg@10 {test_ndcg} {note}")
+    losing = {task: m for task, m in served.items() if test_ndcg[task]
+              and test_ndcg[task][m] < test_ndcg[task]["popularity"]}
     yield dg.MaterializeResult(metadata=meta | {
-        "served_model": served or "als", "why_served": why,
+        "served_model": served.get("discovery") or "als",
+        "served_buy_again_model": served.get("repeat") or "buy_again",
+        "why_served": why.get("discovery") or f"als (not evaluated: {note})",
+        "why_served_buy_again": why.get("repeat") or f"buy_again (not evaluated: {note})",
         "ndcg10": dg.MetadataValue.md(markdown_table(wide)),
         "chosen_params": dg.MetadataValue.json(chosen or {}),
         "blend_weights": dg.MetadataValue.json(weights),
@@ -563,39 +656,42 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
         "evaluated_users_cap": cap,
         "validation_history_days": history,
         **({"note": note} if note else {}),
-        **({"served_vs_popularity_test_ndcg10": test_ndcg[served] / test_ndcg["popularity"]}
-           if served and test_ndcg.get("popularity") else {}),
+        **{f"served_vs_popularity_test_ndcg10_{task}": v[served[task]] / v["popularity"]
+           for task, v in test_ndcg.items() if v.get("popularity")},
     })
     yield dg.AssetCheckResult(
         check_name="served_beats_popularity", severity=dg.AssetCheckSeverity.WARN,
-        passed=bool(served and test_ndcg) and test_ndcg[served] >= test_ndcg["popularity"],
-        metadata={"served": served or "", "test_ndcg10": dg.MetadataValue.json(test_ndcg),
+        passed=any(test_ndcg.values()) and not losing,
+        metadata={"served": dg.MetadataValue.json(served), "test_ndcg10": dg.MetadataValue.json(test_ndcg),
+                  **({"below_popularity": dg.MetadataValue.json(losing)} if losing else {}),
                   **({"note": note} if note else {})},
     )
 
 
-ORDER = ("popularity", "category_popularity", "item_knn", "als", BLEND)
-EVAL_SCHEMA = {"model": pl.String, "metric": pl.String, "k": pl.Int32, "value": pl.Float64,
-               "window": pl.String, "served": pl.Boolean, "params": pl.String,
-               "train_start": pl.Date, "split_date": pl.Date, "test_end": pl.Date,
-               "users": pl.Int32, "eligible_users": pl.Int32, "gain_low": pl.Float64,
-               "gain_high": pl.Float64}
+ORDER = ("popularity", "category_popularity", "buy_again", "item_knn", "als", BLEND)
+EVAL_SCHEMA = {"task": pl.String, "model": pl.String, "metric": pl.String, "k": pl.Int32,
+               "value": pl.Float64, "window": pl.String, "served": pl.Boolean,
+               "params": pl.String, "train_start": pl.Date, "split_date": pl.Date,
+               "test_end": pl.Date, "users": pl.Int32, "eligible_users": pl.Int32,
+               "gain_low": pl.Float64, "gain_high": pl.Float64}
 
 
-def _why(served: str, rows: list, confidence: float) -> str:
-    """Why the served model won, in words, from the validation rows."""
-    val = {r["model"]: r for r in rows if r["window"] == "validation" and r["metric"] == "ndcg"}
+def _why(task: str, served: str, rows: list, confidence: float) -> str:
+    """Why the task's served model won, in words, from its validation rows."""
+    val = {r["model"]: r for r in rows
+           if r["task"] == task and r["window"] == "validation" and r["metric"] == "ndcg"}
     pop = val["popularity"]["value"]
     pct = f"{confidence:.0%}"
     if served != "popularity":
         r = val[served]
-        return (f"{served}: ndcg@10 {r['value']:.4f} vs popularity {pop:.4f} on validation; "
-                f"gain {r['gain_low']:+.4f} .. {r['gain_high']:+.4f} ({pct} paired bootstrap "
-                f"over {r['users']:,} users), above 0, the best of the models whose gain is sure")
+        return (f"{served}: ndcg@10 {r['value']:.4f} vs popularity {pop:.4f} on the {task} "
+                f"task's validation; gain {r['gain_low']:+.4f} .. {r['gain_high']:+.4f} ({pct} "
+                f"paired bootstrap over {r['users']:,} users), above 0, the best of the models "
+                f"whose gain is sure")
     others = ", ".join(f"{m} {r['gain_low']:+.4f} .. {r['gain_high']:+.4f}"
                        for m, r in val.items() if m != "popularity")
-    return (f"popularity (ndcg@10 {pop:.4f} on validation): no model's gain over it is sure "
-            f"({pct} paired bootstrap: {others})")
+    return (f"popularity (ndcg@10 {pop:.4f} on the {task} task's validation): no model's gain "
+            f"over it is sure ({pct} paired bootstrap: {others})")
 
 
 def _rows(metrics: dict, window: str, sp_: Split, chosen: dict, weights: dict, served: str,
@@ -603,13 +699,15 @@ def _rows(metrics: dict, window: str, sp_: Split, chosen: dict, weights: dict, s
     params = {
         "als": chosen, "item_knn": {"K": 20, "half_life_days": chosen["half_life_days"]},
         "popularity": {"days": _settings()["popularity_days"]},
-        "category_popularity": {"days": _settings()["popularity_days"]}, BLEND: weights,
+        "category_popularity": {"days": _settings()["popularity_days"]},
+        "buy_again": {"floor": REPURCHASE_FLOOR}, BLEND: weights,
     }
-    return [{"model": m, "metric": metric, "k": k, "value": v, "window": window,
-             "served": m == served, "params": json.dumps(params[m], sort_keys=True),
-             "train_start": sp_.start, "split_date": sp_.split, "test_end": sp_.end,
-             "users": len(sp_.rows), "eligible_users": sp_.eligible_users,
-             "gain_low": gains[m][0], "gain_high": gains[m][1]}
+    return [{"task": sp_.task, "model": m, "metric": metric, "k": k, "value": v,
+             "window": window, "served": m == served,
+             "params": json.dumps(params[m], sort_keys=True), "train_start": sp_.start,
+             "split_date": sp_.split, "test_end": sp_.end, "users": len(sp_.rows),
+             "eligible_users": sp_.eligible_users, "gain_low": gains[m][0],
+             "gain_high": gains[m][1]}
             for m, values in metrics.items() for (metric, k), v in values.items()]
 
 

@@ -83,7 +83,11 @@ def top_n(scores: np.ndarray, n: int) -> np.ndarray:
 
 # --- candidates ------------------------------------------------------------------------------
 
-BASE_MODELS = ("als", "item_knn", "popularity", "category_popularity")
+BASE_MODELS = ("als", "item_knn", "popularity", "category_popularity", "buy_again")
+# Candidates per task: discovery scores products the user never bought (buy_again, whose
+# products are all bought, has nothing to offer there); repeat scores every purchase.
+TASK_MODELS = {"discovery": ("als", "item_knn", "popularity", "category_popularity"),
+               "repeat": BASE_MODELS}
 BLEND = "blend"
 RRF_K = 60          # reciprocal rank fusion: a list's item at rank r adds weight / (RRF_K + r)
 BLEND_DEPTH = 100   # ranks of each base list the blend looks at
@@ -98,17 +102,52 @@ class Trained:
     pop: np.ndarray                 # per item, in [0, 1]: trailing-window buyers / max
     user_cat: sp.csr_matrix | None  # users x categories: share of the user's weight
     item_cat: np.ndarray | None     # category index per item
+    again: sp.csr_matrix | None = None  # users x items: buy_again's scores of past purchases
 
-    @property
-    def models(self) -> tuple[str, ...]:
-        return tuple(m for m in BASE_MODELS if m != "category_popularity" or self.user_cat is not None)
+    def models(self, task: str = "discovery") -> tuple[str, ...]:
+        """The candidates this training can score for `task`."""
+        absent = {"category_popularity": self.user_cat is None,
+                  "buy_again": self.again is None or not self.again.nnz}
+        return tuple(m for m in TASK_MODELS[task] if not absent.get(m, False))
+
+
+REPURCHASE_FLOOR = 0.25    # buy_again: the share of a pair's score kept however off-rhythm
+DEFAULT_INTERVAL = 30.0    # days, when nobody in the data bought a product twice
+
+
+def buy_again_scores(days: np.ndarray, span: np.ndarray, since: np.ndarray,
+                     item: np.ndarray) -> np.ndarray:
+    """buy_again's score per (user, item) pair bought before the cutoff: `days` distinct
+    purchase days, `span` = last - first purchase day, `since` = cutoff - last purchase day (>= 1),
+    `item` its item index. The pair's interval is its own (span / (days - 1)) where the user has
+    bought it again, else the item's median over the pairs that did, else the median over all
+    such pairs (DEFAULT_INTERVAL when there are none). Score = days x (REPURCHASE_FLOOR +
+    exp(-ln(since / interval)^2 / 2)): highest when the product is due (since = interval),
+    decaying on a log scale either side, and larger for products bought on more days."""
+    days = days.astype(np.float64)
+    repeated = days >= 2
+    own = np.where(repeated, span / np.maximum(days - 1, 1), np.nan)
+    if repeated.any():
+        overall = float(np.median(own[repeated]))
+        frame = pl.DataFrame({"item": item[repeated], "gap": own[repeated]})
+        med = frame.group_by("item").agg(pl.col("gap").median())
+        per_item = np.full(int(item.max(initial=0)) + 1, overall)
+        per_item[med["item"].to_numpy()] = med["gap"].to_numpy()
+        interval = np.where(repeated, own, per_item[item])
+    else:
+        interval = np.full(len(days), DEFAULT_INTERVAL)
+    interval = np.maximum(interval, 1.0)
+    ratio = np.log(np.maximum(since, 1) / interval)
+    return (days * (REPURCHASE_FLOOR + np.exp(-0.5 * ratio**2))).astype(np.float32)
 
 
 def train_candidates(m: sp.csr_matrix, params: AlsParams, popularity: np.ndarray,
-                     item_cat: np.ndarray | None, knn_k: int = 20, als=None) -> Trained:
+                     item_cat: np.ndarray | None, knn_k: int = 20, als=None,
+                     again: sp.csr_matrix | None = None) -> Trained:
     """Fit ALS and BM25 item-kNN on `m`; popularity is given per item (distinct buyers in the
     trailing window); item_cat (category index per item, -1 unknown) enables the per-category
-    popularity candidate when the source has at least two categories."""
+    popularity candidate when the source has at least two categories; `again` (users x items,
+    buy_again_scores of each user's past purchases) the buy_again candidate."""
     from implicit.nearest_neighbours import BM25Recommender
 
     if als is None and m.nnz:
@@ -131,7 +170,7 @@ def train_candidates(m: sp.csr_matrix, params: AlsParams, popularity: np.ndarray
         totals = m @ onehot
         sums = np.asarray(totals.sum(axis=1)).ravel()
         user_cat = sp.diags(1.0 / np.where(sums > 0, sums, 1)).dot(totals).tocsr().astype(np.float32)
-    return Trained(m, als, knn, pop, user_cat, item_cat if user_cat is not None else None)
+    return Trained(m, als, knn, pop, user_cat, item_cat if user_cat is not None else None, again)
 
 
 def on_every_core(block, starts) -> None:
@@ -168,13 +207,15 @@ def _category_tops(t: Trained, depth: int) -> np.ndarray:
 def _scored(t: Trained, model: str, rows: np.ndarray, depths: np.ndarray,
             tops: np.ndarray | None) -> sp.csr_matrix:
     """The positive scores a model gives `rows` (CSR, float32), before its fill: item_knn's
-    neighbour scores; category_popularity's share of the user's weight in a category x (1 +
+    neighbour scores; buy_again's repurchase scores; category_popularity's share of the user's weight in a category x (1 +
     popularity), over the row's `depths` most popular items of each of the user's categories
     (enough for its top n with its exclusions); none for popularity."""
     shape = (len(rows), t.matrix.shape[1])
     if model == "item_knn":
         s = (t.matrix[rows] @ t.knn).tocsr()
         s.data = s.data.astype(np.float32)
+    elif model == "buy_again":
+        s = t.again[rows].tocsr().astype(np.float32)
     elif model == "category_popularity":
         uc = t.user_cat[rows].tocoo()
         r, cat, share = uc.row, uc.col, uc.data.astype(np.float32)
@@ -295,13 +336,19 @@ class Fusion:
         self.rrf = np.zeros((*items.shape, len(self.models)), dtype=np.float32)
         self.rrf[users[ok], first[ok], model[ok]] = 1.0 / (RRF_K + 1 + rank[ok])
 
-    def top(self, weights: dict[str, float], n: int, with_scores: bool = False):
+    def top(self, weights: dict[str, float], n: int, with_scores: bool = False,
+            with_credit: bool = False):
+        """Top n items per user (with their fused scores; with the list that adds most to each,
+        as an index into self.models)."""
         w = np.array([weights.get(m, 0.0) for m in self.models], dtype=np.float32)
         s = self.rrf @ w
         np.copyto(s, -np.inf, where=self.missing | (s <= 0))
         idx = top_n(s, n)
         vals = np.take_along_axis(s, idx, axis=1)
         ids = np.where(vals > -np.inf, np.take_along_axis(self.items, idx, axis=1), -1)
+        if with_credit:
+            parts = np.take_along_axis(self.rrf, idx[:, :, None], axis=1) * w
+            return ids, vals, parts.argmax(axis=2)
         return (ids, vals) if with_scores else ids
 
 
@@ -314,24 +361,93 @@ def blend(lists: dict[str, np.ndarray], weights: dict[str, float], n_items: int,
 
 
 def recommend(t: Trained, model: str, weights: dict[str, float], rows: np.ndarray,
-              exclude: sp.csr_matrix, n: int, with_scores: bool = False):
+              exclude: sp.csr_matrix, n: int, with_scores: bool = False, task: str = "discovery",
+              with_credit: bool = False):
     """Top-n of a base model, or of the blend: the weighted fusion of the base models'
-    top-BLEND_DEPTH lists. Batched."""
+    top-BLEND_DEPTH lists (the `task`'s candidates). Batched. `with_credit` adds, per entry,
+    the base model behind it (for the blend, the list that adds most to its score)."""
     if model != BLEND:
-        return ranked(t, model, rows, exclude, n, with_scores)
-    used = [m for m in t.models if weights.get(m, 0) > 0]
+        got = ranked(t, model, rows, exclude, n, with_scores or with_credit)
+        if not with_credit:
+            return got
+        return *got, np.full(got[0].shape, model, dtype=object)
+    used = [m for m in t.models(task) if weights.get(m, 0) > 0]
     n = min(n, t.matrix.shape[1])
     out = np.full((len(rows), n), -1, dtype=np.int64)
     vals = np.full((len(rows), n), -np.inf, dtype=np.float32)
+    credit = np.full((len(rows), n), 0, dtype=np.int64)
     step = 4096
 
     def block(s: int) -> None:
         b = slice(s, min(s + step, len(rows)))
         lists = {m: ranked(t, m, rows[b], exclude[b], BLEND_DEPTH) for m in used}
-        out[b], vals[b] = blend(lists, weights, t.matrix.shape[1], n, with_scores=True)
+        fusion = Fusion(lists, t.matrix.shape[1])
+        out[b], vals[b], credit[b] = fusion.top(weights, n, with_credit=True)
 
     on_every_core(block, range(0, len(rows), step))
+    if with_credit:
+        return out, vals, np.array(used, dtype=object)[credit]
     return (out, vals) if with_scores else out
+
+
+def _row_best(c: sp.csr_matrix, skip: np.ndarray) -> np.ndarray:
+    """Per row of `c`, the column of its largest positive entry other than the row's `skip`
+    column (ties to the lower column), -1 where it has none."""
+    c = c.tocsr()
+    c.sort_indices()
+    rows_of = np.repeat(np.arange(c.shape[0]), np.diff(c.indptr))
+    c.data[c.indices == skip[rows_of]] = 0
+    nnz = np.diff(c.indptr)
+    r = np.repeat(np.arange(c.shape[0]), nnz)
+    order = np.lexsort((-c.data, r))  # stable: equal values keep the lower column first
+    best = np.full(c.shape[0], -1, dtype=np.int64)
+    has = np.flatnonzero(nnz)
+    top = order[c.indptr[has]]
+    ok = c.data[top] > 0
+    best[has[ok]] = c.indices[top][ok]
+    return best
+
+
+def explain(t: Trained, credit: np.ndarray, rows: np.ndarray, ids: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Why each recommended item (`ids`, users x n, -1 = none) is there, from the base model
+    behind it (`credit`): reason per entry and the user's own item behind it (-1 = none).
+    An item the user bought before is buy_again (because: itself), whichever model put it
+    there. Otherwise item_knn: the user's other item j with the largest weight x similarity(j,
+    item); ALS: the user's other item with the largest confidence x dot product of their item
+    factors (a stand-in for implicit's explain, which solves a system per user);
+    category_popularity: popular_in_category when the user buys in its category; and popular
+    where the model's own score does not reach the item (its popularity fill)."""
+    reason = np.full(ids.shape, "popular", dtype=object)
+    because = np.full(ids.shape, -1, dtype=np.int64)
+    r_all = np.broadcast_to(np.arange(len(rows))[:, None], ids.shape)
+    for model in set(credit[ids >= 0].tolist()):
+        mask = (credit == model) & (ids >= 0)
+        r, items = r_all[mask], ids[mask]
+        users = rows[r]
+        if model == "item_knn" and t.knn is not None:
+            best = _row_best(t.matrix[users].multiply(t.knn.T.tocsr()[items]), items)
+            reason[mask] = np.where(best >= 0, "similar_to", "popular")
+            because[mask] = best
+        elif model == "als" and t.als is not None:
+            mu = t.matrix[users].tocsr()
+            y = np.asarray(t.als.item_factors, dtype=np.float32)
+            e = np.repeat(np.arange(len(users)), np.diff(mu.indptr))
+            agree = (y[mu.indices] * y[items[e]]).sum(axis=1)
+            c = sp.csr_matrix((mu.data * agree, mu.indices, mu.indptr), shape=mu.shape)
+            best = _row_best(c, items)
+            reason[mask] = np.where(best >= 0, "similar_to", "popular")
+            because[mask] = best
+        elif model == "category_popularity" and t.user_cat is not None:
+            cat = t.item_cat[items]
+            inside = (cat >= 0) & (np.asarray(t.user_cat[users, np.maximum(cat, 0)]).ravel() > 0)
+            reason[mask] = np.where(inside, "popular_in_category", "popular")
+    if t.again is not None and t.again.nnz:
+        r, c = np.nonzero(ids >= 0)
+        bought = np.asarray(t.again[rows[r], ids[r, c]]).ravel() > 0
+        reason[r[bought], c[bought]] = "buy_again"
+        because[r[bought], c[bought]] = ids[r[bought], c[bought]]
+    return reason, because
 
 
 def blend_grid(models: tuple[str, ...]) -> list[dict[str, float]]:

@@ -73,7 +73,7 @@ def test_excluded_items_never_recommended_and_popularity_order():
     t = _trained()
     rows = np.arange(5)
     exclude = sp.csr_matrix(np.eye(5, 8))
-    for model in (*t.models, BLEND):
+    for model in (*t.models(), BLEND):
         ids = recommend(t, model, {"als": 1.0, "item_knn": 1.0, "popularity": 1.0}, rows, exclude, 7)
         for u in range(5):
             got = [i for i in ids[u] if i >= 0]
@@ -211,9 +211,9 @@ def test_blend_weights_are_deterministic():
     rng = np.random.default_rng(9)
     rel = Relevance([set(rng.choice(8, 2, replace=False).tolist()) for _ in rows], 8)
     exclude = sp.csr_matrix((40, 8))
-    lists = {m: ranked(t, m, rows, exclude, 8) for m in t.models}
+    lists = {m: ranked(t, m, rows, exclude, 8) for m in t.models()}
     a = fit_blend(lists, rel, 8)
-    b = fit_blend({m: ranked(_trained(3), m, rows, exclude, 8) for m in t.models}, rel, 8)
+    b = fit_blend({m: ranked(_trained(3), m, rows, exclude, 8) for m in t.models()}, rel, 8)
     assert a == b and a[0] in blend_grid(tuple(lists))
     # Proportional weightings are tried once: (1, 1) and (2, 2) are the same blend.
     grid = blend_grid(("x", "y"))
@@ -309,3 +309,42 @@ def test_crossfit_blend_scores_each_half_with_the_other_halfs_weights():
     assert w == {"a": 1.0, "b": 1.0}
     in_sample = ndcg_at_k(rel(blend(lists, w, n_items, 20)), rel.n_relevant, 10)
     assert in_sample == pytest.approx((1 + 1 / np.log2(3)) / 2)
+
+
+def test_buy_again_scores_by_hand():
+    """Pairs (days, span, since, item): A (3, 20, 10, 0): its own interval 10, due now;
+    C (2, 30, 60, 0): own interval 30, twice overdue; B (1, 0, 5, 0): item 0's median interval
+    of A's 10 and C's 30 = 20; D (1, 0, 7, 1): item 1 never bought twice, the median over all
+    repeated pairs = 20. Score = days x (0.25 + exp(-ln(since / interval)^2 / 2))."""
+    import math
+
+    from conv_assets.recs.models import buy_again_scores
+
+    got = buy_again_scores(np.array([3, 2, 1, 1]), np.array([20, 30, 0, 0]),
+                           np.array([10, 60, 5, 7]), np.array([0, 0, 0, 1]))
+    expected = [3 * (0.25 + 1.0), 2 * (0.25 + math.exp(-math.log(2) ** 2 / 2)),
+                1 * (0.25 + math.exp(-math.log(0.25) ** 2 / 2)),
+                1 * (0.25 + math.exp(-math.log(0.35) ** 2 / 2))]
+    assert got.tolist() == pytest.approx(expected, rel=1e-6)
+    # Nobody bought anything twice: 30 days.
+    one = buy_again_scores(np.array([1]), np.array([0]), np.array([30]), np.array([0]))
+    assert one.tolist() == pytest.approx([1.25])
+
+
+def test_explain_names_the_users_item_that_adds_most():
+    """User 0 has items 0 (weight 1) and 1 (weight 3). Item 2's neighbour scores: 1 x 0.9 from
+    item 0, 3 x 0.5 from item 1, so item 1 explains it; item 3 is reached from item 0 only.
+    Item 1 was bought before: buy_again, whichever model put it there. Item 0 (viewed, not
+    bought) is explained by the user's other item 1 (3 x 0.2), never by itself (1 x 1).
+    Popularity: no item."""
+    from conv_assets.recs.models import Trained, explain
+
+    m = sp.csr_matrix(np.array([[1.0, 3.0, 0, 0], [0, 0, 1.0, 0]], dtype=np.float32))
+    knn = sp.csr_matrix(np.array([[1.0, 0, 0.9, 0.4], [0.2, 0, 0.5, 0], [0, 0, 0, 0],
+                                  [0, 0, 0, 0]], dtype=np.float32))
+    again = sp.csr_matrix(np.array([[0, 2.0, 0, 0], [0, 0, 0, 0]], dtype=np.float32))
+    t = Trained(m, None, knn, np.zeros(4, np.float32), None, None, again)
+    credit = np.array([["item_knn", "item_knn", "item_knn", "item_knn", "popularity"]], dtype=object)
+    reason, because = explain(t, credit, np.array([0]), np.array([[2, 3, 1, 0, 3]]))
+    assert reason.tolist() == [["similar_to", "similar_to", "buy_again", "similar_to", "popular"]]
+    assert because.tolist() == [[1, 0, 1, 1, -1]]

@@ -9,17 +9,18 @@ import duckdb
 
 from conv_assets.generate import generate
 
-SELECT = ('SELECT model, metric, k, value, served, params, split_date, test_end, train_start '
-          'FROM ml.rec_evaluation WHERE "window" = $w ORDER BY model, metric')
+SELECT = ('SELECT model, metric, k, value, served, params, split_date, test_end, train_start, task '
+          'FROM ml.rec_evaluation WHERE "window" = $w ORDER BY task, model, metric')
 
 
 def test_popularity_is_served_where_users_have_no_taste(env):
     generate(env.landing, days=70, users=1500, events_per_day=3000, seed=21,
              start=date(2024, 1, 1), dirty_per_kind=0, taste=False)
     env.run()
-    served = env.query('SELECT DISTINCT model FROM ml.rec_evaluation WHERE served')
+    served = env.query("SELECT DISTINCT model FROM ml.rec_evaluation WHERE served AND task = 'discovery'")
     assert served == [("popularity",)]
-    assert env.query("SELECT DISTINCT source FROM ml.user_recommendations") == [("popularity",)]
+    assert env.query("SELECT DISTINCT source FROM ml.user_recommendations WHERE list = 'discovery'"
+                     ) == [("popularity",)]
 
 
 def test_no_test_window_event_is_used_in_any_choice(env):
@@ -35,9 +36,10 @@ def test_no_test_window_event_is_used_in_any_choice(env):
     assert (t_end, t_split, v_end, v_split) == (latest, latest - timedelta(14), latest - timedelta(14),
                                                  latest - timedelta(28))
     assert v_start == v_split - timedelta(365) and t_start == t_split - timedelta(365)
+    assert {r[9] for r in val} == {r[9] for r in test} == {"discovery", "repeat"}
     # Now change what happened in the test window: drop its purchases. The choices (parameters,
-    # blend weights, served model) and every validation figure stay as they were; the test
-    # figures move.
+    # blend weights, served model of each task) and every validation figure stay as they were;
+    # the test figures move.
     con = duckdb.connect(str(env.warehouse))
     con.execute("DELETE FROM clean.events WHERE event_type = 'purchase' AND event_date >= $d "
                 "AND user_id IN (SELECT user_id FROM clean.events WHERE event_date >= $d "
@@ -69,7 +71,8 @@ def test_served_model_losing_to_popularity_on_test_fails_served_beats_popularity
 
     result, ev = evaluate()
     served = ev.metadata["served"].value
-    assert served != "popularity" and ev.passed
+    assert set(served) == {"discovery", "repeat"}
+    assert "popularity" not in served.values() and ev.passed
     t_split = env.scalar("SELECT DISTINCT split_date FROM ml.rec_evaluation WHERE \"window\" = 'test'")
     con = duckdb.connect(str(env.warehouse))
     top = con.execute(
@@ -86,6 +89,9 @@ def test_served_model_losing_to_popularity_on_test_fails_served_beats_popularity
     assert result.success  # a warning, not a blocking check
     assert ev.metadata["served"].value == served and not ev.passed
     test_ndcg = ev.metadata["test_ndcg10"].value
-    # Every evaluated user bought exactly the product popularity ranks first.
-    assert test_ndcg["popularity"] == 1.0
-    assert test_ndcg[served] < 1.0
+    # Every evaluated user bought exactly the product popularity ranks first, in both tasks (the
+    # users who had bought it before lost their test purchases).
+    for task in ("discovery", "repeat"):
+        assert test_ndcg[task]["popularity"] == 1.0
+        assert test_ndcg[task][served[task]] < 1.0
+    assert ev.metadata["below_popularity"].value == served
