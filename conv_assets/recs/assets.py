@@ -16,6 +16,7 @@ from conv_assets.metadata import markdown_table, table_metadata
 from conv_assets.recs.models import (
     BLEND,
     BLEND_DEPTH,
+    COVIS_K,
     REPURCHASE_FLOOR,
     AlsParams,
     Relevance,
@@ -23,6 +24,7 @@ from conv_assets.recs.models import (
     all_metrics,
     blend,
     buy_again_scores,
+    co_visitation_matrix,
     confident_choice,
     content_matrix,
     crossfit_blend,
@@ -202,6 +204,7 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         items = frame.select("product_id", "item_index").unique().sort("item_index")
         item_cat = item_categories(sql_frame(con, "ml/select_products"), items)
         again = rhythm(con, cutoff - timedelta(days=s["window_days"]), cutoff, users, items)
+        covis = co_visitation(con, cutoff - timedelta(days=s["window_days"]), cutoff, items)
     served = next((m for m, c in chosen.items() if c["served"]), "als")
     served_again = next((m for m, c in chosen_again.items() if c["served"]), "buy_again")
     params = (AlsParams(**{k: v for k, v in chosen["als"]["params"].items() if k != "half_life_days"})
@@ -229,7 +232,7 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         exclude = (index_pairs(purchased, users, items, user_items.shape) if s["exclude_purchased"]
                    else csr(frame.head(0), *user_items.shape))[rows]
         t = train_candidates(user_items, params, per_item(popular, items, "users"), item_cat,
-                             als=model, again=again)
+                             als=model, again=again, covis=covis)
         if served not in (*t.models("discovery"), BLEND):
             served = "als"  # e.g. categories gone since the evaluation
         if served_again not in (*t.models("repeat"), BLEND):
@@ -389,6 +392,7 @@ class Split:
     item_cat: np.ndarray
     eligible_users: int
     again: sp.csr_matrix | None  # buy_again's scores of every user's past purchases
+    covis: sp.csr_matrix | None  # co_visitation's pair weights
 
     def matrix(self, con, half_life: float) -> sp.csr_matrix:
         """The training matrix with interactions decayed by `half_life`, on this split's indices."""
@@ -407,8 +411,11 @@ def load_splits(con, start: date, split: date, end: date, max_users: int, seed: 
     frame = load_interactions(con, start, split, _settings()["half_life_days"])
     if not frame.height:
         return {}
-    splits = {task: load_split(con, start, split, end, max_users, seed, products, task, frame)
-              for task in TASKS}
+    users = frame.select("user_id", "user_index").unique().sort("user_index")
+    items = frame.select("product_id", "item_index").unique().sort("item_index")
+    shared = (rhythm(con, start, split, users, items), co_visitation(con, start, split, items))
+    splits = {task: load_split(con, start, split, end, max_users, seed, products, task, frame,
+                               *shared) for task in TASKS}
     return {task: sp_ for task, sp_ in splits.items() if sp_ is not None}
 
 
@@ -416,7 +423,8 @@ TASKS = ("discovery", "repeat")
 
 
 def load_split(con, start: date, split: date, end: date, max_users: int, seed: int,
-               products: pl.DataFrame, task: str, frame: pl.DataFrame) -> Split | None:
+               products: pl.DataFrame, task: str, frame: pl.DataFrame,
+               again: sp.csr_matrix | None, covis: sp.csr_matrix | None) -> Split | None:
     half_life = _settings()["half_life_days"]
     users = frame.select("user_id", "user_index").unique().sort("user_index")
     items = frame.select("product_id", "item_index").unique().sort("item_index")
@@ -439,7 +447,20 @@ def load_split(con, start: date, split: date, end: date, max_users: int, seed: i
     return Split(task, start, split, end, frame, half_life, users, items, rows,
                  Relevance([set(x) for x in rel["item_index"].to_list()], items.height), exclude,
                  per_item(popular, items, "users"), item_categories(products, items), eligible,
-                 rhythm(con, start, split, users, items))
+                 again, covis)
+
+
+def co_visitation(con, start: date, end: date, items: pl.DataFrame) -> sp.csr_matrix:
+    """co_visitation's items x items pair weights from the baskets in [start, end), decayed by
+    CONV_RECS_HALF_LIFE_DAYS (the setting, not the tuned half-life, so evaluation and serving
+    build it alike); baskets of more than CONV_RECS_BASKET_MAX (100) products left out."""
+    b = sql_frame(con, "ml/select_baskets", start=start, end=end,
+                  half_life_days=_settings()["half_life_days"],
+                  max_products=int(os.environ.get("CONV_RECS_BASKET_MAX", "100"))
+                  ).join(items, on="product_id")
+    codes = b["basket"].cast(pl.Categorical).to_physical().to_numpy() if b.height else np.zeros(0, int)
+    return co_visitation_matrix(codes.astype(np.int64), b["item_index"].to_numpy(),
+                                b["weight"].to_numpy(), items.height)
 
 
 def rhythm(con, start: date, cutoff: date, users: pl.DataFrame, items: pl.DataFrame
@@ -554,7 +575,8 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     repeat (every product bought in the window; nothing excluded). Candidates: als, item_knn
     (BM25, K=20, popularity fills the ranks its neighbours leave), popularity (distinct buyers
     in the 28 days before the split), category_popularity (popularity within the user's
-    categories, where the source has categories), buy_again (repeat task: the user's past
+    categories, where the source has categories), co_visitation (products in the same
+    sessions or orders as the user's, recency-weighted), buy_again (repeat task: the user's past
     purchases by repurchase rhythm and frequency) and blend (weighted reciprocal-rank fusion of
     the others).
     On validation (trained on events before it): a time-boxed coordinate search
@@ -599,7 +621,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
         chosen, tuned = tuning.pop("best"), tuning.pop("model")
         params = AlsParams(**{k: v for k, v in chosen.items() if k != "half_life_days"})
         t = train_candidates(matrices[chosen["half_life_days"]], params, main.popularity,
-                             main.item_cat, als=tuned, again=main.again)
+                             main.item_cat, als=tuned, again=main.again, covis=main.covis)
         for task, val in vals.items():
             lists = base_lists(t, val)
             weights[task], _ = fit_blend(lists, val.relevance, val.items.height)
@@ -621,7 +643,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
                   for task in served if task not in tests]
         if main_test is not None:
             tt = train_candidates(test_matrix, params, main_test.popularity, main_test.item_cat,
-                                  again=main_test.again)
+                                  again=main_test.again, covis=main_test.covis)
             for task, test in tests.items():
                 if task not in served:
                     continue
@@ -668,7 +690,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     )
 
 
-ORDER = ("popularity", "category_popularity", "buy_again", "item_knn", "als", BLEND)
+ORDER = ("popularity", "category_popularity", "buy_again", "co_visitation", "item_knn", "als", BLEND)
 EVAL_SCHEMA = {"task": pl.String, "model": pl.String, "metric": pl.String, "k": pl.Int32,
                "value": pl.Float64, "window": pl.String, "served": pl.Boolean,
                "params": pl.String, "train_start": pl.Date, "split_date": pl.Date,
@@ -700,7 +722,9 @@ def _rows(metrics: dict, window: str, sp_: Split, chosen: dict, weights: dict, s
         "als": chosen, "item_knn": {"K": 20, "half_life_days": chosen["half_life_days"]},
         "popularity": {"days": _settings()["popularity_days"]},
         "category_popularity": {"days": _settings()["popularity_days"]},
-        "buy_again": {"floor": REPURCHASE_FLOOR}, BLEND: weights,
+        "buy_again": {"floor": REPURCHASE_FLOOR},
+        "co_visitation": {"partners": COVIS_K, "half_life_days": _settings()["half_life_days"]},
+        BLEND: weights,
     }
     return [{"task": sp_.task, "model": m, "metric": metric, "k": k, "value": v,
              "window": window, "served": m == served,

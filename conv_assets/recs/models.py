@@ -83,11 +83,11 @@ def top_n(scores: np.ndarray, n: int) -> np.ndarray:
 
 # --- candidates ------------------------------------------------------------------------------
 
-BASE_MODELS = ("als", "item_knn", "popularity", "category_popularity", "buy_again")
+BASE_MODELS = ("als", "item_knn", "popularity", "category_popularity", "co_visitation",
+               "buy_again")
 # Candidates per task: discovery scores products the user never bought (buy_again, whose
 # products are all bought, has nothing to offer there); repeat scores every purchase.
-TASK_MODELS = {"discovery": ("als", "item_knn", "popularity", "category_popularity"),
-               "repeat": BASE_MODELS}
+TASK_MODELS = {"discovery": BASE_MODELS[:-1], "repeat": BASE_MODELS}
 BLEND = "blend"
 RRF_K = 60          # reciprocal rank fusion: a list's item at rank r adds weight / (RRF_K + r)
 BLEND_DEPTH = 100   # ranks of each base list the blend looks at
@@ -103,11 +103,13 @@ class Trained:
     user_cat: sp.csr_matrix | None  # users x categories: share of the user's weight
     item_cat: np.ndarray | None     # category index per item
     again: sp.csr_matrix | None = None  # users x items: buy_again's scores of past purchases
+    covis: sp.csr_matrix | None = None  # items x items: co_visitation's pair weights
 
     def models(self, task: str = "discovery") -> tuple[str, ...]:
         """The candidates this training can score for `task`."""
         absent = {"category_popularity": self.user_cat is None,
-                  "buy_again": self.again is None or not self.again.nnz}
+                  "buy_again": self.again is None or not self.again.nnz,
+                  "co_visitation": self.covis is None or not self.covis.nnz}
         return tuple(m for m in TASK_MODELS[task] if not absent.get(m, False))
 
 
@@ -141,13 +143,45 @@ def buy_again_scores(days: np.ndarray, span: np.ndarray, since: np.ndarray,
     return (days * (REPURCHASE_FLOOR + np.exp(-0.5 * ratio**2))).astype(np.float32)
 
 
+COVIS_K = 20  # co_visitation keeps each product's 20 strongest partners
+
+
+def keep_top_per_row(c: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """`c` with only each row's k largest entries (ties to the lower column)."""
+    c = c.tocsr()
+    c.sort_indices()
+    nnz = np.diff(c.indptr)
+    r = np.repeat(np.arange(c.shape[0]), nnz)
+    order = np.lexsort((-c.data, r))
+    rank = np.arange(len(r)) - c.indptr[r]
+    keep = order[rank < k]
+    return sp.csr_matrix((c.data[keep], (r[keep], c.indices[keep])), shape=c.shape)
+
+
+def co_visitation_matrix(basket: np.ndarray, item: np.ndarray, weight: np.ndarray, n_items: int,
+                         k: int = COVIS_K) -> sp.csr_matrix:
+    """items x items: for each pair of distinct products in the same basket (session or order),
+    the sum over baskets of the product of their weights (event strength x recency), each
+    product's k strongest partners kept."""
+    if not len(basket):
+        return sp.csr_matrix((n_items, n_items), dtype=np.float32)
+    b = sp.csr_matrix((weight.astype(np.float32), (basket, item)),
+                      shape=(int(basket.max()) + 1, n_items))
+    c = (b.T @ b).tocsr()
+    c.setdiag(0)
+    c.eliminate_zeros()
+    return keep_top_per_row(c, k).astype(np.float32)
+
+
 def train_candidates(m: sp.csr_matrix, params: AlsParams, popularity: np.ndarray,
                      item_cat: np.ndarray | None, knn_k: int = 20, als=None,
-                     again: sp.csr_matrix | None = None) -> Trained:
+                     again: sp.csr_matrix | None = None,
+                     covis: sp.csr_matrix | None = None) -> Trained:
     """Fit ALS and BM25 item-kNN on `m`; popularity is given per item (distinct buyers in the
     trailing window); item_cat (category index per item, -1 unknown) enables the per-category
     popularity candidate when the source has at least two categories; `again` (users x items,
-    buy_again_scores of each user's past purchases) the buy_again candidate."""
+    buy_again_scores of each user's past purchases) the buy_again candidate, `covis` (items x
+    items, co_visitation_matrix) the co_visitation candidate."""
     from implicit.nearest_neighbours import BM25Recommender
 
     if als is None and m.nnz:
@@ -170,7 +204,8 @@ def train_candidates(m: sp.csr_matrix, params: AlsParams, popularity: np.ndarray
         totals = m @ onehot
         sums = np.asarray(totals.sum(axis=1)).ravel()
         user_cat = sp.diags(1.0 / np.where(sums > 0, sums, 1)).dot(totals).tocsr().astype(np.float32)
-    return Trained(m, als, knn, pop, user_cat, item_cat if user_cat is not None else None, again)
+    return Trained(m, als, knn, pop, user_cat, item_cat if user_cat is not None else None, again,
+                   covis)
 
 
 def on_every_core(block, starts) -> None:
@@ -207,12 +242,13 @@ def _category_tops(t: Trained, depth: int) -> np.ndarray:
 def _scored(t: Trained, model: str, rows: np.ndarray, depths: np.ndarray,
             tops: np.ndarray | None) -> sp.csr_matrix:
     """The positive scores a model gives `rows` (CSR, float32), before its fill: item_knn's
-    neighbour scores; buy_again's repurchase scores; category_popularity's share of the user's weight in a category x (1 +
+    neighbour scores; co_visitation's: the user's weights x the products' pair weights;
+    buy_again's repurchase scores; category_popularity's share of the user's weight in a category x (1 +
     popularity), over the row's `depths` most popular items of each of the user's categories
     (enough for its top n with its exclusions); none for popularity."""
     shape = (len(rows), t.matrix.shape[1])
-    if model == "item_knn":
-        s = (t.matrix[rows] @ t.knn).tocsr()
+    if model in ("item_knn", "co_visitation"):
+        s = (t.matrix[rows] @ (t.knn if model == "item_knn" else t.covis)).tocsr()
         s.data = s.data.astype(np.float32)
     elif model == "buy_again":
         s = t.again[rows].tocsr().astype(np.float32)
@@ -413,8 +449,8 @@ def explain(t: Trained, credit: np.ndarray, rows: np.ndarray, ids: np.ndarray
     """Why each recommended item (`ids`, users x n, -1 = none) is there, from the base model
     behind it (`credit`): reason per entry and the user's own item behind it (-1 = none).
     An item the user bought before is buy_again (because: itself), whichever model put it
-    there. Otherwise item_knn: the user's other item j with the largest weight x similarity(j,
-    item); ALS: the user's other item with the largest confidence x dot product of their item
+    there. Otherwise item_knn (similar_to) and co_visitation (bought_together): the user's
+    other item j with the largest weight x similarity(j, item), or x pair weight; ALS: the user's other item with the largest confidence x dot product of their item
     factors (a stand-in for implicit's explain, which solves a system per user);
     category_popularity: popular_in_category when the user buys in its category; and popular
     where the model's own score does not reach the item (its popularity fill)."""
@@ -425,9 +461,11 @@ def explain(t: Trained, credit: np.ndarray, rows: np.ndarray, ids: np.ndarray
         mask = (credit == model) & (ids >= 0)
         r, items = r_all[mask], ids[mask]
         users = rows[r]
-        if model == "item_knn" and t.knn is not None:
-            best = _row_best(t.matrix[users].multiply(t.knn.T.tocsr()[items]), items)
-            reason[mask] = np.where(best >= 0, "similar_to", "popular")
+        if model in ("item_knn", "co_visitation"):
+            sim = t.knn if model == "item_knn" else t.covis
+            best = _row_best(t.matrix[users].multiply(sim.T.tocsr()[items]), items)
+            why = "similar_to" if model == "item_knn" else "bought_together"
+            reason[mask] = np.where(best >= 0, why, "popular")
             because[mask] = best
         elif model == "als" and t.als is not None:
             mu = t.matrix[users].tocsr()
@@ -442,8 +480,8 @@ def explain(t: Trained, credit: np.ndarray, rows: np.ndarray, ids: np.ndarray
             cat = t.item_cat[items]
             inside = (cat >= 0) & (np.asarray(t.user_cat[users, np.maximum(cat, 0)]).ravel() > 0)
             reason[mask] = np.where(inside, "popular_in_category", "popular")
-    if t.again is not None and t.again.nnz:
-        r, c = np.nonzero(ids >= 0)
+    r, c = np.nonzero(ids >= 0)
+    if t.again is not None and t.again.nnz and len(r):  # (scipy's pair indexing needs a pair)
         bought = np.asarray(t.again[rows[r], ids[r, c]]).ravel() > 0
         reason[r[bought], c[bought]] = "buy_again"
         because[r[bought], c[bought]] = ids[r[bought], c[bought]]

@@ -348,3 +348,29 @@ def test_explain_names_the_users_item_that_adds_most():
     reason, because = explain(t, credit, np.array([0]), np.array([[2, 3, 1, 0, 3]]))
     assert reason.tolist() == [["similar_to", "similar_to", "buy_again", "similar_to", "popular"]]
     assert because.tolist() == [[1, 0, 1, 1, -1]]
+
+
+def test_explain_with_nothing_recommended():
+    """A user the catalogue has nothing left for (every entry -1) gets no reason and no error."""
+    from conv_assets.recs.models import Trained, explain
+
+    m = sp.csr_matrix(np.array([[1.0, 0]], dtype=np.float32))
+    t = Trained(m, None, None, np.zeros(2, np.float32), None, None, m.copy())
+    reason, because = explain(t, np.array([["popularity"]], dtype=object), np.array([0]),
+                              np.array([[-1]]))
+    assert because.tolist() == [[-1]]
+
+
+def test_co_visitation_pairs_by_hand():
+    """Basket 0: items 0 (1.0), 1 (0.5); basket 1: items 0 (0.25), 1 (1.0), 2 (1.0).
+    Pairs: (0,1) = 1 x 0.5 + 0.25 x 1 = 0.75; (0,2) = 0.25; (1,2) = 1.0; no self pairs. With
+    one partner kept: 0 -> 1, 1 -> 2, 2 -> 1."""
+    from conv_assets.recs.models import co_visitation_matrix
+
+    basket = np.array([0, 0, 1, 1, 1])
+    item = np.array([0, 1, 0, 1, 2])
+    w = np.array([1.0, 0.5, 0.25, 1.0, 1.0])
+    c = co_visitation_matrix(basket, item, w, 3).toarray()
+    np.testing.assert_allclose(c, [[0, 0.75, 0.25], [0.75, 0, 1.0], [0.25, 1.0, 0]])
+    one = co_visitation_matrix(basket, item, w, 3, k=1).toarray()
+    np.testing.assert_allclose(one, [[0, 0.75, 0], [0, 0, 1.0], [0, 1.0, 0]])

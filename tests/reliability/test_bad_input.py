@@ -125,7 +125,9 @@ def test_one_user_one_product_all_zero_sales_for_weeks(env):
     assert env.query("SELECT DISTINCT model FROM ml.sales_forecasts") == [("zero",)]
     assert env.scalar("SELECT max(upper_95) FROM ml.sales_forecasts") == 0
     # Viewed, never bought: the only product is still worth recommending.
-    assert env.query("SELECT product_id FROM ml.user_recommendations WHERE user_id = 'solo'") == [("only",)]
+    assert env.query("SELECT list, product_id, reason FROM ml.user_recommendations "
+                     "WHERE user_id = 'solo' ORDER BY list") == [
+        ("buy_again", "only", "popular"), ("discovery", "only", "popular")]
 
 
 @pytest.mark.parametrize("lines", [
