@@ -374,3 +374,15 @@ def test_co_visitation_pairs_by_hand():
     np.testing.assert_allclose(c, [[0, 0.75, 0.25], [0.75, 0, 1.0], [0.25, 1.0, 0]])
     one = co_visitation_matrix(basket, item, w, 3, k=1).toarray()
     np.testing.assert_allclose(one, [[0, 0.75, 0], [0, 0, 1.0], [0, 1.0, 0]])
+
+
+def test_blend_grid_takes_popularity_and_the_three_best_lists():
+    """Five lists; the relevant item leads lists a, b, c at rank 1, 2, 3, is absent from d and
+    from popularity: d (the worst other) is left out of the grid, popularity kept."""
+    from conv_assets.recs.models import Relevance, fit_blend
+
+    rel = Relevance([{9}], n_items=20)
+    lists = {"a": np.array([[9, 1, 2]]), "b": np.array([[1, 9, 2]]), "c": np.array([[1, 2, 9]]),
+             "d": np.array([[3, 4, 5]]), "popularity": np.array([[6, 7, 8]])}
+    w, _ = fit_blend(lists, rel, 20)
+    assert set(w) == {"a", "b", "c", "popularity"}
