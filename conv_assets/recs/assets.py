@@ -457,8 +457,9 @@ def co_visitation(con, start: date, end: date, items: pl.DataFrame) -> sp.csr_ma
     b = sql_frame(con, "ml/select_baskets", start=start, end=end,
                   half_life_days=_settings()["half_life_days"],
                   max_products=int(os.environ.get("CONV_RECS_BASKET_MAX", "100"))
-                  ).join(items, on="product_id")
-    codes = b["basket"].cast(pl.Categorical).to_physical().to_numpy() if b.height else np.zeros(0, int)
+                  ).join(items, on="product_id").sort("basket", "item_index")
+    # In a fixed order, so float sums (and ties in the lists) repeat from run to run.
+    codes = b["basket"].rank("dense").to_numpy() - 1 if b.height else np.zeros(0, int)
     return co_visitation_matrix(codes.astype(np.int64), b["item_index"].to_numpy(),
                                 b["weight"].to_numpy(), items.height)
 

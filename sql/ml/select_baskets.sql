@@ -19,4 +19,5 @@ SELECT basket, product_id,
                             ELSE 1 END AS FLOAT) AS weight
 FROM items
 WHERE strength > 0
-QUALIFY count(*) OVER (PARTITION BY basket) BETWEEN 2 AND CAST($max_products AS INTEGER);
+QUALIFY count(*) OVER (PARTITION BY basket) BETWEEN 2 AND CAST($max_products AS INTEGER)
+ORDER BY basket, product_id;
