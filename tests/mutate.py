@@ -83,7 +83,7 @@ MUTATIONS = [
              "fit_on, held = np.arange(m), np.flatnonzero(fold == f)",
              ("tests/recs/test_rec_models.py::test_crossfit_blend_scores_each_half_with_the_other_halfs_weights",)),
     Mutation("a reason names the recommended product itself", "conv_assets/recs/models.py",
-             "    c.data[c.indices == skip[rows_of]] = 0\n", "",
+             "c.data[(c.indices == skip[rows_of]) | (c.data < 0)] = 0", "c.data[c.data < 0] = 0",
              ("tests/recs/test_rec_models.py::test_explain_names_the_users_item_that_adds_most",)),
     Mutation("co-visitation pairs a product with itself", "conv_assets/recs/models.py",
              "    c.setdiag(0)\n", "",

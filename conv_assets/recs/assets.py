@@ -92,12 +92,14 @@ def load_interactions(con, start: date, end: date, half_life: float) -> pl.DataF
                      exclude_suspicious=load_settings().exclude_suspicious)
 
 
-def chosen_models(con, task: str = "discovery") -> dict[str, dict]:
-    """model -> {"served": bool, "params": dict} as rec_evaluation chose them for `task` (empty
-    before it has run, or when it could not evaluate the task)."""
-    frame = sql_frame(con, "ml/select_chosen_models", task=task)
-    return {r["model"]: {"served": r["served"], "params": json.loads(r["params"])}
-            for r in frame.iter_rows(named=True)}
+def chosen_models(con) -> dict[str, dict[str, dict]]:
+    """task -> model -> {"served": bool, "params": dict} as rec_evaluation chose them (a task is
+    missing before it has run, or when it could not evaluate the task)."""
+    out: dict[str, dict[str, dict]] = {}
+    for r in sql_frame(con, "ml/select_chosen_models").iter_rows(named=True):
+        out.setdefault(r["task"], {})[r["model"]] = {"served": r["served"],
+                                                     "params": json.loads(r["params"])}
+    return out
 
 
 def matrix(frame: pl.DataFrame, bm25: bool = False):
@@ -132,7 +134,7 @@ def interactions(warehouse: Warehouse) -> dg.MaterializeResult:
     with warehouse.connect() as con:
         end = event_day_range(con)[1]
         start = end - timedelta(days=s["window_days"])
-        als = chosen_models(con).get("als")
+        als = chosen_models(con).get("discovery", {}).get("als")
         half_life = als["params"]["half_life_days"] if als else s["half_life_days"]
         frame = load_interactions(con, start, end, half_life)
         if s["bm25"] and frame.height:
@@ -198,13 +200,13 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         active = sql_frame(con, "ml/select_active_users", cutoff=cutoff, days=s["active_days"])
         popular = sql_frame(con, "ml/select_popularity", cutoff=cutoff, days=s["popularity_days"])
         purchased = sql_frame(con, "ml/select_purchased_before", cutoff=cutoff)
-        chosen = chosen_models(con)
-        chosen_again = chosen_models(con, "repeat")
+        by_task = chosen_models(con)
+        chosen, chosen_again = by_task.get("discovery", {}), by_task.get("repeat", {})
         users = frame.select("user_id", "user_index").unique().sort("user_index")
         items = frame.select("product_id", "item_index").unique().sort("item_index")
         item_cat = item_categories(sql_frame(con, "ml/select_products"), items)
         again = rhythm(con, cutoff - timedelta(days=s["window_days"]), cutoff, users, items)
-        covis = co_visitation(con, cutoff - timedelta(days=s["window_days"]), cutoff, items)
+        basket_rows = baskets(con, cutoff - timedelta(days=s["window_days"]), cutoff, items)
     served = next((m for m, c in chosen.items() if c["served"]), "als")
     served_again = next((m for m, c in chosen_again.items() if c["served"]), "buy_again")
     params = (AlsParams(**{k: v for k, v in chosen["als"]["params"].items() if k != "half_life_days"})
@@ -232,7 +234,8 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         exclude = (index_pairs(purchased, users, items, user_items.shape) if s["exclude_purchased"]
                    else csr(frame.head(0), *user_items.shape))[rows]
         t = train_candidates(user_items, params, per_item(popular, items, "users"), item_cat,
-                             als=model, again=again, covis=covis)
+                             als=model, again=again,
+                             covis=co_visitation(basket_rows, items.height))
         if served not in (*t.models("discovery"), BLEND):
             served = "als"  # e.g. categories gone since the evaluation
         if served_again not in (*t.models("repeat"), BLEND):
@@ -392,7 +395,7 @@ class Split:
     item_cat: np.ndarray
     eligible_users: int
     again: sp.csr_matrix | None  # buy_again's scores of every user's past purchases
-    covis: sp.csr_matrix | None  # co_visitation's pair weights
+    baskets: pl.DataFrame  # co_visitation's input (`baskets`); its matrix is built outside SQL
 
     def matrix(self, con, half_life: float) -> sp.csr_matrix:
         """The training matrix with interactions decayed by `half_life`, on this split's indices."""
@@ -413,7 +416,7 @@ def load_splits(con, start: date, split: date, end: date, max_users: int, seed: 
         return {}
     users = frame.select("user_id", "user_index").unique().sort("user_index")
     items = frame.select("product_id", "item_index").unique().sort("item_index")
-    shared = (rhythm(con, start, split, users, items), co_visitation(con, start, split, items))
+    shared = (rhythm(con, start, split, users, items), baskets(con, start, split, items))
     splits = {task: load_split(con, start, split, end, max_users, seed, products, task, frame,
                                *shared) for task in TASKS}
     return {task: sp_ for task, sp_ in splits.items() if sp_ is not None}
@@ -424,7 +427,7 @@ TASKS = ("discovery", "repeat")
 
 def load_split(con, start: date, split: date, end: date, max_users: int, seed: int,
                products: pl.DataFrame, task: str, frame: pl.DataFrame,
-               again: sp.csr_matrix | None, covis: sp.csr_matrix | None) -> Split | None:
+               again: sp.csr_matrix | None, basket_rows: pl.DataFrame) -> Split | None:
     half_life = _settings()["half_life_days"]
     users = frame.select("user_id", "user_index").unique().sort("user_index")
     items = frame.select("product_id", "item_index").unique().sort("item_index")
@@ -447,21 +450,25 @@ def load_split(con, start: date, split: date, end: date, max_users: int, seed: i
     return Split(task, start, split, end, frame, half_life, users, items, rows,
                  Relevance([set(x) for x in rel["item_index"].to_list()], items.height), exclude,
                  per_item(popular, items, "users"), item_categories(products, items), eligible,
-                 again, covis)
+                 again, basket_rows)
 
 
-def co_visitation(con, start: date, end: date, items: pl.DataFrame) -> sp.csr_matrix:
-    """co_visitation's items x items pair weights from the baskets in [start, end), decayed by
+def baskets(con, start: date, end: date, items: pl.DataFrame) -> pl.DataFrame:
+    """co_visitation's baskets in [start, end) on the given item indices, decayed by
     CONV_RECS_HALF_LIFE_DAYS (the setting, not the tuned half-life, so evaluation and serving
     build it alike); baskets of more than CONV_RECS_BASKET_MAX (100) products left out."""
-    b = sql_frame(con, "ml/select_baskets", start=start, end=end,
-                  half_life_days=_settings()["half_life_days"],
-                  max_products=int(os.environ.get("CONV_RECS_BASKET_MAX", "100"))
-                  ).join(items, on="product_id").sort("basket", "item_index")
+    return sql_frame(con, "ml/select_baskets", start=start, end=end,
+                     half_life_days=_settings()["half_life_days"],
+                     max_products=int(os.environ.get("CONV_RECS_BASKET_MAX", "100"))
+                     ).join(items, on="product_id").sort("basket", "item_index")
+
+
+def co_visitation(b: pl.DataFrame, n_items: int) -> sp.csr_matrix:
+    """co_visitation's items x items pair weights from `baskets` rows (no connection needed)."""
     # In a fixed order, so float sums (and ties in the lists) repeat from run to run.
     codes = b["basket"].rank("dense").to_numpy() - 1 if b.height else np.zeros(0, int)
     return co_visitation_matrix(codes.astype(np.int64), b["item_index"].to_numpy(),
-                                b["weight"].to_numpy(), items.height)
+                                b["weight"].to_numpy(), n_items)
 
 
 def rhythm(con, start: date, cutoff: date, users: pl.DataFrame, items: pl.DataFrame
@@ -622,7 +629,8 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
         chosen, tuned = tuning.pop("best"), tuning.pop("model")
         params = AlsParams(**{k: v for k, v in chosen.items() if k != "half_life_days"})
         t = train_candidates(matrices[chosen["half_life_days"]], params, main.popularity,
-                             main.item_cat, als=tuned, again=main.again, covis=main.covis)
+                             main.item_cat, als=tuned, again=main.again,
+                             covis=co_visitation(main.baskets, main.items.height))
         for task, val in vals.items():
             lists = base_lists(t, val)
             weights[task], _ = fit_blend(lists, val.relevance, val.items.height)
@@ -644,7 +652,8 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
                   for task in served if task not in tests]
         if main_test is not None:
             tt = train_candidates(test_matrix, params, main_test.popularity, main_test.item_cat,
-                                  again=main_test.again, covis=main_test.covis)
+                                  again=main_test.again,
+                                  covis=co_visitation(main_test.baskets, main_test.items.height))
             for task, test in tests.items():
                 if task not in served:
                     continue

@@ -162,12 +162,18 @@ def co_visitation_matrix(basket: np.ndarray, item: np.ndarray, weight: np.ndarra
                          k: int = COVIS_K) -> sp.csr_matrix:
     """items x items: for each pair of distinct products in the same basket (session or order),
     the sum over baskets of the product of their weights (event strength x recency), each
-    product's k strongest partners kept."""
+    product's k strongest partners kept. implicit's item-item kNN does the baskets x items
+    product on every core, keeping k + 1 per row as it goes (the product itself among them);
+    the product itself is then dropped and k kept."""
+    from implicit.nearest_neighbours import ItemItemRecommender
+
     if not len(basket):
         return sp.csr_matrix((n_items, n_items), dtype=np.float32)
-    b = sp.csr_matrix((weight.astype(np.float32), (basket, item)),
+    b = sp.csr_matrix((weight.astype(np.float64), (basket, item)),
                       shape=(int(basket.max()) + 1, n_items))
-    c = (b.T @ b).tocsr()
+    knn = ItemItemRecommender(K=k + 1, num_threads=cpu_count())
+    knn.fit(b, show_progress=False)
+    c = knn.similarity.tocsr()
     c.setdiag(0)
     c.eliminate_zeros()
     return keep_top_per_row(c, k).astype(np.float32)
@@ -430,18 +436,18 @@ def _row_best(c: sp.csr_matrix, skip: np.ndarray) -> np.ndarray:
     """Per row of `c`, the column of its largest positive entry other than the row's `skip`
     column (ties to the lower column), -1 where it has none."""
     c = c.tocsr()
-    c.sort_indices()
     rows_of = np.repeat(np.arange(c.shape[0]), np.diff(c.indptr))
-    c.data[c.indices == skip[rows_of]] = 0
-    nnz = np.diff(c.indptr)
-    r = np.repeat(np.arange(c.shape[0]), nnz)
-    order = np.lexsort((-c.data, r))  # stable: equal values keep the lower column first
+    c.data[(c.indices == skip[rows_of]) | (c.data < 0)] = 0
+    c.eliminate_zeros()
+    top = keep_top_per_row(c, 1)
     best = np.full(c.shape[0], -1, dtype=np.int64)
-    has = np.flatnonzero(nnz)
-    top = order[c.indptr[has]]
-    ok = c.data[top] > 0
-    best[has[ok]] = c.indices[top][ok]
+    best[np.repeat(np.arange(c.shape[0]), np.diff(top.indptr))] = top.indices
     return best
+
+
+def _at(m: sp.csr_matrix, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """m[r[i], c[i]] for each i, as a flat array (scipy's pair indexing needs at least one)."""
+    return np.asarray(m[r, c]).ravel() if len(r) else np.zeros(0, dtype=m.dtype)
 
 
 def explain(t: Trained, credit: np.ndarray, rows: np.ndarray, ids: np.ndarray
@@ -478,11 +484,11 @@ def explain(t: Trained, credit: np.ndarray, rows: np.ndarray, ids: np.ndarray
             because[mask] = best
         elif model == "category_popularity" and t.user_cat is not None:
             cat = t.item_cat[items]
-            inside = (cat >= 0) & (np.asarray(t.user_cat[users, np.maximum(cat, 0)]).ravel() > 0)
+            inside = (cat >= 0) & (_at(t.user_cat, users, np.maximum(cat, 0)) > 0)
             reason[mask] = np.where(inside, "popular_in_category", "popular")
-    r, c = np.nonzero(ids >= 0)
-    if t.again is not None and t.again.nnz and len(r):  # (scipy's pair indexing needs a pair)
-        bought = np.asarray(t.again[rows[r], ids[r, c]]).ravel() > 0
+    if t.again is not None:
+        r, c = np.nonzero(ids >= 0)
+        bought = _at(t.again, rows[r], ids[r, c]) > 0
         reason[r[bought], c[bought]] = "buy_again"
         because[r[bought], c[bought]] = ids[r[bought], c[bought]]
     return reason, because
