@@ -13,6 +13,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from conv_assets.metadata import markdown_table, table_metadata
+from conv_assets.recs import ranker
 from conv_assets.recs.models import (
     BLEND,
     BLEND_DEPTH,
@@ -207,8 +208,10 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         item_cat = item_categories(sql_frame(con, "ml/select_products"), items)
         again = rhythm(con, cutoff - timedelta(days=s["window_days"]), cutoff, users, items)
         basket_rows = baskets(con, cutoff - timedelta(days=s["window_days"]), cutoff, items)
-    served = next((m for m, c in chosen.items() if c["served"]), "als")
-    served_again = next((m for m, c in chosen_again.items() if c["served"]), "buy_again")
+        served = next((m for m, c in chosen.items() if c["served"]), "als")
+        served_again = next((m for m, c in chosen_again.items() if c["served"]), "buy_again")
+        ctx = (ranker_context(con, frame, users, items, cutoff - timedelta(days=s["window_days"]),
+                              cutoff) if ranker.RANKER in (served, served_again) else None)
     params = (AlsParams(**{k: v for k, v in chosen["als"]["params"].items() if k != "half_life_days"})
               if "als" in chosen else AlsParams.from_env())
     weights = chosen.get(BLEND, {}).get("params", {})
@@ -217,7 +220,7 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
     t0 = time.perf_counter()
     user_items = matrix(frame)
     build_s = read_s + time.perf_counter() - t0  # DuckDB -> Arrow -> polars -> CSR
-    recs_parts = []
+    recs_parts, fallbacks = [], []
     fit_s = 0.0
     if user_items.nnz:
         t0 = time.perf_counter()
@@ -236,17 +239,23 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         t = train_candidates(user_items, params, per_item(popular, items, "users"), item_cat,
                              als=model, again=again,
                              covis=co_visitation(basket_rows, items.height))
-        if served not in (*t.models("discovery"), BLEND):
-            served = "als"  # e.g. categories gone since the evaluation
-        if served_again not in (*t.models("repeat"), BLEND):
-            served_again = "buy_again" if "buy_again" in t.models("repeat") else "popularity"
+        served = servable(t, served, chosen, "discovery", warehouse, fallbacks)
+        served_again = servable(t, served_again, chosen_again, "repeat", warehouse, fallbacks)
         item_ids = items["product_id"].to_numpy()
-        for name, model_name, w, task, ex in (
-                ("discovery", served, weights, "discovery", exclude),
+        for name, model_name, w, task, ex, by in (
+                ("discovery", served, weights, "discovery", exclude, chosen),
                 ("buy_again", served_again, weights_again, "repeat",
-                 sp.csr_matrix(exclude.shape, dtype=np.float32))):
-            ids, scores, credit = recommend(t, model_name, w, rows, ex, s["top_n"], task=task,
-                                            with_credit=True)
+                 sp.csr_matrix(exclude.shape, dtype=np.float32), chosen_again)):
+            if model_name == ranker.RANKER:
+                import lightgbm as lgb
+
+                booster = lgb.Booster(model_file=str(ranker_file(warehouse, task)))
+                ids, scores, credit = ranker.recommend(
+                    booster, t, ctx, tuple(by[ranker.RANKER]["params"]["models"]), rows, ex,
+                    s["top_n"])
+            else:
+                ids, scores, credit = recommend(t, model_name, w, rows, ex, s["top_n"], task=task,
+                                                with_credit=True)
             reason, because = explain(t, credit, rows, ids)
             recs_parts.append(served_rows(seen_users["user_id"].to_numpy(), ids, scores, reason,
                                           because, item_ids).with_columns(
@@ -295,6 +304,7 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
                  "why_served_buy_again says why)" if chosen_again else
                  "ml.rec_evaluation has not chosen a model for the repeat task: buy_again by default")
     yield dg.MaterializeResult(asset_key=RECOMMENDATIONS, metadata=r_meta | {
+        **({"fallbacks": "; ".join(fallbacks)} if fallbacks else {}),
         "served_model": served, "why_served": why,
         "served_buy_again_model": served_again, "why_served_buy_again": why_again,
         "users_by_list_and_source": dg.MetadataValue.json(
@@ -303,6 +313,25 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         "rows_by_reason": dg.MetadataValue.json(dict(
             recs.group_by("reason").len().sort("reason").iter_rows())),
     })
+
+
+def servable(t: Trained, model: str, chosen: dict, task: str, warehouse: Warehouse,
+             fallbacks: list) -> str:
+    """The chosen model of a task, or what replaces it when this training cannot serve it
+    (said in `fallbacks`): a base model the data no longer supports (e.g. categories gone since
+    the evaluation), or a ranker whose saved file or candidates are missing, gives the blend
+    when it was evaluated, else als (discovery) or buy_again (repeat)."""
+    ok = model in (*t.models(task), BLEND)
+    if model == ranker.RANKER:
+        ok = (ranker_file(warehouse, task).exists()
+              and set(chosen[ranker.RANKER]["params"].get("models", [])) <= set(t.models(task)))
+    if ok:
+        return model
+    default = "als" if task == "discovery" else (
+        "buy_again" if "buy_again" in t.models("repeat") else "popularity")
+    new = BLEND if BLEND in chosen and model != BLEND else default
+    fallbacks.append(f"{task}: {model} cannot be served on this data, {new} instead")
+    return new
 
 
 REC_SCHEMA = {"user_id": pl.String, "rank": pl.Int32, "product_id": pl.String, "score": pl.Float32,
@@ -396,6 +425,7 @@ class Split:
     eligible_users: int
     again: sp.csr_matrix | None  # buy_again's scores of every user's past purchases
     baskets: pl.DataFrame  # co_visitation's input (`baskets`); its matrix is built outside SQL
+    context: ranker.Context  # the ranker's inputs beyond the candidates
 
     def matrix(self, con, half_life: float) -> sp.csr_matrix:
         """The training matrix with interactions decayed by `half_life`, on this split's indices."""
@@ -416,7 +446,8 @@ def load_splits(con, start: date, split: date, end: date, max_users: int, seed: 
         return {}
     users = frame.select("user_id", "user_index").unique().sort("user_index")
     items = frame.select("product_id", "item_index").unique().sort("item_index")
-    shared = (rhythm(con, start, split, users, items), baskets(con, start, split, items))
+    shared = (rhythm(con, start, split, users, items), baskets(con, start, split, items),
+              ranker_context(con, frame, users, items, start, split))
     splits = {task: load_split(con, start, split, end, max_users, seed, products, task, frame,
                                *shared) for task in TASKS}
     return {task: sp_ for task, sp_ in splits.items() if sp_ is not None}
@@ -427,7 +458,8 @@ TASKS = ("discovery", "repeat")
 
 def load_split(con, start: date, split: date, end: date, max_users: int, seed: int,
                products: pl.DataFrame, task: str, frame: pl.DataFrame,
-               again: sp.csr_matrix | None, basket_rows: pl.DataFrame) -> Split | None:
+               again: sp.csr_matrix | None, basket_rows: pl.DataFrame,
+               context: ranker.Context) -> Split | None:
     half_life = _settings()["half_life_days"]
     users = frame.select("user_id", "user_index").unique().sort("user_index")
     items = frame.select("product_id", "item_index").unique().sort("item_index")
@@ -450,7 +482,7 @@ def load_split(con, start: date, split: date, end: date, max_users: int, seed: i
     return Split(task, start, split, end, frame, half_life, users, items, rows,
                  Relevance([set(x) for x in rel["item_index"].to_list()], items.height), exclude,
                  per_item(popular, items, "users"), item_categories(products, items), eligible,
-                 again, basket_rows)
+                 again, basket_rows, context)
 
 
 def baskets(con, start: date, end: date, items: pl.DataFrame) -> pl.DataFrame:
@@ -483,8 +515,23 @@ def rhythm(con, start: date, cutoff: date, users: pl.DataFrame, items: pl.DataFr
     return csr(st.with_columns(pl.Series("weight", score)), users.height, items.height)
 
 
-def per_item(frame: pl.DataFrame, items: pl.DataFrame, column: str) -> np.ndarray:
-    out = np.zeros(items.height, dtype=np.float32)
+def ranker_context(con, frame: pl.DataFrame, users: pl.DataFrame, items: pl.DataFrame,
+                   start: date, cutoff: date) -> ranker.Context:
+    """The ranker's inputs for the training window [start, cutoff) whose interactions (with
+    last_event_date) are `frame`, on the given indices."""
+    since = frame.select("user_index", "item_index", weight=(
+        (pl.lit(cutoff) - pl.col("last_event_date")).dt.total_days() + 1).cast(pl.Float32))
+    pop_7d = per_item(sql_frame(con, "ml/select_popularity", cutoff=cutoff, days=7), items, "users")
+    price = per_item(sql_frame(con, "ml/select_item_prices", start=start, cutoff=cutoff), items,
+                     "price", missing=np.nan)
+    return ranker.Context(csr(since, users.height, items.height),
+                          pop_7d / pop_7d.max() if pop_7d.size and pop_7d.max() > 0 else pop_7d,
+                          price)
+
+
+def per_item(frame: pl.DataFrame, items: pl.DataFrame, column: str,
+             missing: float = 0.0) -> np.ndarray:
+    out = np.full(items.height, missing, dtype=np.float32)
     j = frame.join(items, on="product_id")
     out[j["item_index"].to_numpy()] = j[column].to_numpy()
     return out
@@ -558,15 +605,49 @@ def base_lists(t: Trained, sp_: Split) -> dict[str, np.ndarray]:
 
 
 def evaluate_all(lists: dict[str, np.ndarray], sp_: Split, weights: dict,
-                 blend_recs: np.ndarray | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+                 fixed: dict[str, np.ndarray] | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """Metrics of every candidate's top 20, from the base models' top-BLEND_DEPTH `lists` (their
-    first 20 ranks, and the blend: `blend_recs` when given, else fused from them with `weights`,
-    as `recommend` does), and each candidate's per-user ndcg@10 (for the bootstrap)."""
+    first 20 ranks, and the blend fused from them with `weights`, as `recommend` does) and the
+    lists in `fixed` (model -> users x 20, e.g. the out-of-fold blend, the ranker), and each
+    candidate's per-user ndcg@10 (for the bootstrap)."""
     tops = {m: v[:, :20] for m, v in lists.items()} | {
-        BLEND: blend(lists, weights, sp_.items.height, 20) if blend_recs is None else blend_recs}
+        BLEND: blend(lists, weights, sp_.items.height, 20)} | (fixed or {})
     rel = sp_.relevance
     return ({m: all_metrics(recs, rel) for m, recs in tops.items()},
             {m: ndcg_per_user(rel(recs), rel.n_relevant, 10) for m, recs in tops.items()})
+
+
+def ranker_pairs(t: Trained, sp_: Split, models: tuple[str, ...],
+                 lists: dict[str, np.ndarray] | None = None):
+    """The ranker's candidates, features and labels for a split's users: (fusion, X, y, r, c)."""
+    if lists is None:
+        lists = {m: ranked(t, m, sp_.rows, sp_.exclude, ranker.RANK_DEPTH) for m in models}
+    f, r, c, X = ranker.candidates(t, sp_.context, lists, sp_.rows, models)
+    return f, X, ranker.labels(sp_.relevance, f, r, c), r, c
+
+
+def train_ranker(tp: Trained, pre: Split, t: Trained, val: Split, lists: dict, seed: int):
+    """The ranker of a task: trained on the window before validation (`pre`, candidates `tp`),
+    its trees chosen on validation. Returns the out-of-fold validation lists, the final model
+    (trees = the mean the two halves chose) and its params; (None, None, {}) when the window
+    before validation holds no purchase among the candidates."""
+    models = tuple(m for m in t.models(val.task) if m in tp.models(val.task))
+    _, PX, py, pr, _ = ranker_pairs(tp, pre, models)
+    vf, VX, vy, vr, vc = ranker_pairs(t, val, models, lists)
+    oof, trees = ranker.crossfit((PX, py, pr), (VX, vy, vr, vc), vf, len(val.rows), seed)
+    if oof is None:
+        return None, None, {}
+    n_trees = max(1, round(float(np.mean(trees))))
+    final, _ = ranker.fit((PX, py, pr), seed, trees=n_trees)
+    return oof, final, {"models": list(models), "trees": n_trees, "trees_by_half": trees,
+                        "depth": ranker.RANK_DEPTH, "train_start": str(pre.start),
+                        "labels": f"{pre.split} .. {pre.end}",
+                        "features": ranker.feature_names(models),
+                        "training_pairs": int(len(py)), "training_positives": int(py.sum())}
+
+
+def ranker_file(warehouse: Warehouse, task: str) -> Path:
+    return model_dir(warehouse) / f"ranker_{task}.txt"
 
 
 @dg.asset(key=EVALUATION, deps=[CLEAN, dg.AssetKey(["analytics", "suspicious_activity"])],
@@ -587,6 +668,9 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     sessions or orders as the user's, recency-weighted), buy_again (repeat task: the user's past
     purchases by repurchase rhythm and frequency) and blend (weighted reciprocal-rank fusion of
     the others).
+    ranker (LightGBM lambdarank over the union of the others' top 50, trained on the window
+    before validation, its trees chosen by early stopping on validation, out of fold; saved
+    beside the warehouse as models/ranker_<task>.txt, the model als_model serves).
     On validation (trained on events before it): a time-boxed coordinate search
     (CONV_RECS_TUNING_SECONDS, default 120) over the decay half-life and ALS factors,
     regularization and alpha, on the discovery task (the repeat task when discovery has no
@@ -613,12 +697,17 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
         test_start, val_start = end - days, end - 2 * days
         products = sql_frame(con, "ml/select_products")
         vals = load_splits(con, val_start - window, val_start, test_start, cap, base.seed, products)
+        # The ranker's training window: the same length before validation.
+        pres = load_splits(con, val_start - days - window, val_start - days, val_start, cap,
+                           base.seed, products)
         main = next(iter(vals.values()), None)  # discovery, else repeat: the tuning's split
         matrices = {hl: main.matrix(con, hl) for hl in half_lives(s["half_life_days"])} if main else {}
     # Connection closed: no lock is held while the candidates train.
     notes = [f"{task}: no user with history bought what it counts in the validation window"
              for task in TASKS if task not in vals]
     rows, served, chosen, weights, tuning = [], {}, None, {}, {}
+    rankers, ranker_params = {}, {}
+    model_dir(warehouse).mkdir(parents=True, exist_ok=True)
     # Days of events the validation models train on: the tuning's choices rest on them.
     history = max((val_start - first).days, 0)
     if main is not None and history < s["test_days"]:
@@ -631,19 +720,35 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
         t = train_candidates(matrices[chosen["half_life_days"]], params, main.popularity,
                              main.item_cat, als=tuned, again=main.again,
                              covis=co_visitation(main.baskets, main.items.height))
+        tp = None
+        pre_main = next(iter(pres.values()), None)
+        if pre_main is not None:
+            with warehouse.connect(read_only=True) as con:
+                pre_matrix = pre_main.matrix(con, chosen["half_life_days"])
+            tp = train_candidates(pre_matrix, params, pre_main.popularity, pre_main.item_cat,
+                                  again=pre_main.again,
+                                  covis=co_visitation(pre_main.baskets, pre_main.items.height))
+        notes += [f"{task}: no ranker (no user with history bought what it counts in the "
+                  f"window before validation)" for task in vals if task not in pres]
         for task, val in vals.items():
             lists = base_lists(t, val)
             weights[task], _ = fit_blend(lists, val.relevance, val.items.height)
-            # The blend's validation figures are out of fold (weights fitted on the other half
-            # of the users), so its gain is not flattered by the weight search.
-            metrics, per_user = evaluate_all(
-                lists, val, weights[task],
-                crossfit_blend(lists, val.relevance, val.items.height, base.seed))
+            # The blend's and the ranker's validation figures are out of fold (weights fitted,
+            # trees chosen, on the other half of the users), so the search does not flatter them.
+            fixed = {BLEND: crossfit_blend(lists, val.relevance, val.items.height, base.seed)}
+            if task in pres:
+                oof, rankers[task], ranker_params[task] = train_ranker(
+                    tp, pres[task], t, val, lists, base.seed)
+                if oof is not None:
+                    fixed[ranker.RANKER] = oof
+                    rankers[task].booster_.save_model(str(ranker_file(warehouse, task)))
+            metrics, per_user = evaluate_all(lists, val, weights[task], fixed)
             # Popularity is served unless another model beats it on validation for sure: the
             # lower bound of a paired bootstrap of the per-user ndcg@10 difference above 0.
             served[task], gains = confident_choice(per_user, ORDER, "popularity", resamples,
                                                    base.seed, confidence)
-            rows += _rows(metrics, "validation", val, chosen, weights[task], served[task], gains)
+            rows += _rows(metrics, "validation", val, chosen, weights[task], served[task], gains,
+                          ranker_params.get(task))
         with warehouse.connect(read_only=True) as con:
             tests = load_splits(con, test_start - window, test_start, end, cap, base.seed, products)
             main_test = next(iter(tests.values()), None)
@@ -657,11 +762,18 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
             for task, test in tests.items():
                 if task not in served:
                     continue
-                metrics, per_user = evaluate_all(base_lists(tt, test), test, weights[task])
+                lists = base_lists(tt, test)
+                fixed = {}
+                if rankers.get(task) is not None:  # the model trained before validation
+                    f, X, _, r, c = ranker_pairs(tt, test, tuple(ranker_params[task]["models"]),
+                                                 lists)
+                    fixed[ranker.RANKER] = ranker.rank_with(rankers[task], f, r, c, X, 20)
+                metrics, per_user = evaluate_all(lists, test, weights[task], fixed)
                 # Reported, never used: how sure the test window is of each gain.
                 _, gains = confident_choice(per_user, ORDER, "popularity", resamples, base.seed,
                                             confidence)
-                rows += _rows(metrics, "test", test, chosen, weights[task], served[task], gains)
+                rows += _rows(metrics, "test", test, chosen, weights[task], served[task], gains,
+                              ranker_params.get(task))
     note = "; ".join(notes)
     out = pl.DataFrame(rows, schema=EVAL_SCHEMA)
     with warehouse.connect() as con:
@@ -700,7 +812,8 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     )
 
 
-ORDER = ("popularity", "category_popularity", "buy_again", "co_visitation", "item_knn", "als", BLEND)
+ORDER = ("popularity", "category_popularity", "buy_again", "co_visitation", "item_knn", "als", BLEND,
+         ranker.RANKER)
 EVAL_SCHEMA = {"task": pl.String, "model": pl.String, "metric": pl.String, "k": pl.Int32,
                "value": pl.Float64, "window": pl.String, "served": pl.Boolean,
                "params": pl.String, "train_start": pl.Date, "split_date": pl.Date,
@@ -727,14 +840,14 @@ def _why(task: str, served: str, rows: list, confidence: float) -> str:
 
 
 def _rows(metrics: dict, window: str, sp_: Split, chosen: dict, weights: dict, served: str,
-          gains: dict[str, tuple[float, float]]) -> list:
+          gains: dict[str, tuple[float, float]], ranker_params: dict | None = None) -> list:
     params = {
         "als": chosen, "item_knn": {"K": 20, "half_life_days": chosen["half_life_days"]},
         "popularity": {"days": _settings()["popularity_days"]},
         "category_popularity": {"days": _settings()["popularity_days"]},
         "buy_again": {"floor": REPURCHASE_FLOOR},
         "co_visitation": {"partners": COVIS_K, "half_life_days": _settings()["half_life_days"]},
-        BLEND: weights,
+        BLEND: weights, ranker.RANKER: ranker_params or {},
     }
     return [{"task": sp_.task, "model": m, "metric": metric, "k": k, "value": v,
              "window": window, "served": m == served,

@@ -1,1 +1,1 @@
-SELECT user_id, product_id, weight, user_index, item_index FROM ml.interactions;
+SELECT user_id, product_id, weight, last_event_date, user_index, item_index FROM ml.interactions;
