@@ -34,6 +34,7 @@ GLOBAL_MODELS = [
     dg.AssetKey(["ml", "item_factors"]),
     dg.AssetKey(["ml", "user_factors"]),
     dg.AssetKey(["ml", "user_recommendations"]),
+    dg.AssetKey(["ml", "new_user_recommendations"]),
     dg.AssetKey(["ml", "similar_items"]),
     dg.AssetKey(["ml", "rec_evaluation"]),
 ]

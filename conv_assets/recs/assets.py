@@ -11,6 +11,7 @@ import dagster as dg
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from conv_assets.metadata import markdown_table, table_metadata
 from conv_assets.recs import ranker
@@ -39,6 +40,7 @@ from conv_assets.recs.models import (
     ranked,
     recommend,
     train_candidates,
+    user_categories,
 )
 from conv_assets.resources import (
     WRITE_POOL,
@@ -242,20 +244,15 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         served = servable(t, served, chosen, "discovery", warehouse, fallbacks)
         served_again = servable(t, served_again, chosen_again, "repeat", warehouse, fallbacks)
         item_ids = items["product_id"].to_numpy()
-        for name, model_name, w, task, ex, by in (
-                ("discovery", served, weights, "discovery", exclude, chosen),
-                ("buy_again", served_again, weights_again, "repeat",
-                 sp.csr_matrix(exclude.shape, dtype=np.float32), chosen_again)):
-            if model_name == ranker.RANKER:
-                import lightgbm as lgb
-
-                booster = lgb.Booster(model_file=str(ranker_file(warehouse, task)))
-                ids, scores, credit = ranker.recommend(
-                    booster, t, ctx, tuple(by[ranker.RANKER]["params"]["models"]), rows, ex,
-                    s["top_n"])
-            else:
-                ids, scores, credit = recommend(t, model_name, w, rows, ex, s["top_n"], task=task,
-                                                with_credit=True)
+        lists = {"discovery": {"model": served, "weights": weights, "task": "discovery",
+                               "ranker_models": _ranker_models(chosen)},
+                 "buy_again": {"model": served_again, "weights": weights_again, "task": "repeat",
+                               "ranker_models": _ranker_models(chosen_again)}}
+        save_serving(warehouse, t, cutoff, params, lists)
+        for name, spec in lists.items():
+            ex = exclude if name == "discovery" else sp.csr_matrix(exclude.shape, dtype=np.float32)
+            model_name = spec["model"]
+            ids, scores, credit = serve(t, spec, rows, ex, s["top_n"], warehouse, ctx)
             reason, because = explain(t, credit, rows, ids)
             recs_parts.append(served_rows(seen_users["user_id"].to_numpy(), ids, scores, reason,
                                           because, item_ids).with_columns(
@@ -315,6 +312,149 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
     })
 
 
+NEW_USERS = dg.AssetKey(["ml", "new_user_recommendations"])
+
+
+@dg.asset(
+    key=NEW_USERS, deps=[CLEAN, RECOMMENDATIONS], kinds={"implicit", "duckdb"}, pool=WRITE_POOL,
+    # After each day's clean events (and after each fit), once nothing it reads is running.
+    automation_condition=(dg.AutomationCondition.any_deps_updated().since_last_handled()
+                          & ~dg.AutomationCondition.any_deps_in_progress()
+                          & ~dg.AutomationCondition.in_progress()),
+    **_COMMON)
+def new_user_recommendations(context: dg.AssetExecutionContext, warehouse: Warehouse
+                             ) -> dg.MaterializeResult:
+    """Discovery lists for customers who arrived after the last fit (no event before its cutoff,
+    so not in models/als_ids.parquet), from their own events since the cutoff (all of them,
+    the latest day included), without refitting: the discovery list's served model as
+    als_model saved it (models/serving.npz), over these users' interaction weights, with ALS
+    factors recalculated for them from the saved item factors (implicit's recalculate_user),
+    item_knn and co_visitation from the saved neighbours and pairs. Users whose products are
+    all new to the model get the fit's popularity list (reason popular). Rebuilt after each
+    day's clean events."""
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    s = _settings()
+    saved = load_serving(warehouse)
+    ids_path = model_dir(warehouse) / "als_ids.parquet"
+    if saved is None or not ids_path.exists():
+        with warehouse.connect() as con:
+            replace_table(con, "ml/replace_new_user_recommendations",
+                          pl.DataFrame(schema=NEW_SCHEMA))
+        return dg.MaterializeResult(metadata={"note": "als_model has not saved a model yet",
+                                              "dagster/row_count": 0})
+    spec, arrays = saved
+    cutoff = date.fromisoformat(spec["cutoff"])
+    known = pl.read_parquet(ids_path)
+    items = (known.filter(pl.col("kind") == "item").select(
+        pl.col("id").alias("product_id"), pl.col("index").cast(pl.Int32).alias("item_index"))
+        .sort("item_index"))
+    with warehouse.connect(read_only=True) as con:
+        end = event_day_range(con)[1] + timedelta(days=1)  # the latest day included
+        users = (sql_frame(con, "ml/select_new_users", start=cutoff, end=end)
+                 .join(known.filter(pl.col("kind") == "user").select(pl.col("id").alias("user_id")),
+                       on="user_id", how="anti")
+                 .with_columns(pl.int_range(pl.len(), dtype=pl.Int32).alias("user_index")))
+        frame = (load_interactions(con, cutoff, end, s["half_life_days"])
+                 .drop("user_index", "item_index").join(users.select("user_id", "user_index"),
+                                                        on="user_id")
+                 .join(items, on="product_id"))
+        bought = sql_frame(con, "ml/select_purchased_before", cutoff=end)
+        discovery = spec["lists"]["discovery"]
+        ctx = (ranker_context(con, frame, users, items, end - timedelta(days=s["window_days"]), end)
+               if discovery["model"] == ranker.RANKER else None)
+    m = csr(frame, users.height, items.height)
+    als = AlternatingLeastSquares.load(str(model_dir(warehouse) / "als.npz"))
+    with threadpool_limits(1, "blas"):
+        als.user_factors = als.recalculate_user(np.arange(users.height), m)
+    t = Trained(m, als, arrays["knn"], arrays["pop"], user_categories(m, arrays["item_cat"]),
+                arrays["item_cat"], None, arrays["covis"])
+    if discovery["model"] == ranker.RANKER and not ranker_file(warehouse, "discovery").exists():
+        discovery = discovery | {"model": BLEND if discovery["weights"] else "als"}
+    exclude = (index_pairs(bought, users, items, m.shape) if s["exclude_purchased"]
+               else sp.csr_matrix(m.shape, dtype=np.float32))
+    parts = [pl.DataFrame(schema=REC_SCHEMA)]
+    has_events = m.getnnz(axis=1) > 0
+    for model_spec, rows in ((discovery, np.flatnonzero(has_events)),
+                             ({"model": "popularity", "weights": {}, "task": "discovery"},
+                              np.flatnonzero(~has_events))):
+        if not len(rows):
+            continue
+        ids, scores, credit = serve(t, model_spec, rows, exclude[rows], s["top_n"], warehouse, ctx)
+        reason, because = explain(t, credit, rows, ids)
+        parts.append(served_rows(users["user_id"].to_numpy()[rows], ids, scores, reason, because,
+                                 items["product_id"].to_numpy()).with_columns(
+            pl.lit(model_spec["model"]).alias("source"), pl.lit("discovery").alias("list")))
+    out = pl.concat(parts).sort("user_id", "rank")
+    out = out.with_columns(pl.lit(end).alias("cutoff_date"), pl.lit(cutoff).alias("model_cutoff_date"))
+    with warehouse.connect() as con:
+        replace_table(con, "ml/replace_new_user_recommendations", out)
+        meta = table_metadata(con, "ml.new_user_recommendations", out.height, out.head(10))
+    with_events = frame["user_id"].n_unique() if frame.height else 0
+    return dg.MaterializeResult(metadata=meta | {
+        "new_users": users.height, "with_events_on_known_products": with_events,
+        "model_cutoff": str(cutoff), "events_until": str(end - timedelta(days=1)),
+        "served_model": discovery["model"],
+        "rows_by_reason": dg.MetadataValue.json(dict(out.group_by("reason").len().sort("reason").iter_rows())),
+    })
+
+
+def _ranker_models(chosen: dict) -> list[str]:
+    return chosen.get(ranker.RANKER, {}).get("params", {}).get("models", [])
+
+
+def serve(t: Trained, spec: dict, rows: np.ndarray, exclude: sp.csr_matrix, n: int,
+          warehouse: Warehouse, ctx: ranker.Context | None):
+    """A served list's top n for `rows`: spec = {"model", "weights", "task", "ranker_models"}
+    (the ranker's context `ctx` needed when the model is the ranker). Returns ids, scores and
+    each entry's base model (for the reasons)."""
+    if spec["model"] == ranker.RANKER:
+        import lightgbm as lgb
+
+        booster = lgb.Booster(model_file=str(ranker_file(warehouse, spec["task"])))
+        return ranker.recommend(booster, t, ctx, tuple(spec["ranker_models"]), rows, exclude, n)
+    return recommend(t, spec["model"], spec["weights"], rows, exclude, n, task=spec["task"],
+                     with_credit=True)
+
+
+def serving_file(warehouse: Warehouse) -> Path:
+    return model_dir(warehouse) / "serving.npz"
+
+
+def save_serving(warehouse: Warehouse, t: Trained, cutoff: date, params: AlsParams,
+                 lists: dict) -> None:
+    """What serving customers the fit has not seen needs beside models/als.npz: the item x item
+    neighbours (item_knn) and pairs (co_visitation), popularity, categories, and the served
+    lists' models and weights. Items only: no user id is in it."""
+    def parts(name: str, m: sp.csr_matrix | None) -> dict:
+        if m is None:
+            return {}
+        m = m.tocsr()
+        return {f"{name}_data": m.data, f"{name}_indices": m.indices, f"{name}_indptr": m.indptr}
+
+    np.savez(serving_file(warehouse), pop=t.pop,
+             item_cat=t.item_cat if t.item_cat is not None else np.zeros(0, np.int64),
+             spec=np.array(json.dumps({"cutoff": str(cutoff), "als": params.__dict__,
+                                       "lists": lists, "n_items": t.matrix.shape[1]})),
+             **parts("knn", t.knn), **parts("covis", t.covis))
+
+
+def load_serving(warehouse: Warehouse) -> tuple[dict, dict] | None:
+    """save_serving's spec and arrays (None before als_model has saved them)."""
+    path = serving_file(warehouse)
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        spec = json.loads(str(z["spec"]))
+        n = spec["n_items"]
+        arrays = {"pop": z["pop"], "item_cat": z["item_cat"] if len(z["item_cat"]) else None}
+        for name in ("knn", "covis"):
+            arrays[name] = (sp.csr_matrix((z[f"{name}_data"], z[f"{name}_indices"],
+                                           z[f"{name}_indptr"]), shape=(n, n))
+                            if f"{name}_data" in z else None)
+    return spec, arrays
+
+
 def servable(t: Trained, model: str, chosen: dict, task: str, warehouse: Warehouse,
              fallbacks: list) -> str:
     """The chosen model of a task, or what replaces it when this training cannot serve it
@@ -337,6 +477,7 @@ def servable(t: Trained, model: str, chosen: dict, task: str, warehouse: Warehou
 REC_SCHEMA = {"user_id": pl.String, "rank": pl.Int32, "product_id": pl.String, "score": pl.Float32,
               "reason": pl.String, "because_product_id": pl.String, "source": pl.String,
               "list": pl.String}
+NEW_SCHEMA = REC_SCHEMA | {"cutoff_date": pl.Date, "model_cutoff_date": pl.Date}
 
 
 def served_rows(user_ids: np.ndarray, ids: np.ndarray, scores: np.ndarray, reason: np.ndarray,
@@ -858,4 +999,4 @@ def _rows(metrics: dict, window: str, sp_: Split, chosen: dict, weights: dict, s
             for m, values in metrics.items() for (metric, k), v in values.items()]
 
 
-ASSETS = [interactions, als_model, similar_items, rec_evaluation]
+ASSETS = [interactions, als_model, new_user_recommendations, similar_items, rec_evaluation]

@@ -201,17 +201,23 @@ def train_candidates(m: sp.csr_matrix, params: AlsParams, popularity: np.ndarray
         knn = model.similarity.tocsr()
     pop = popularity.astype(np.float32)
     pop = pop / pop.max() if pop.size and pop.max() > 0 else np.zeros(m.shape[1], np.float32)
-    user_cat = None
-    if item_cat is not None and len(set(item_cat[item_cat >= 0].tolist())) >= 2:
-        known = item_cat >= 0
-        onehot = sp.csr_matrix((np.ones(known.sum(), np.float32),
-                                (np.flatnonzero(known), item_cat[known])),
-                               shape=(m.shape[1], int(item_cat.max()) + 1))
-        totals = m @ onehot
-        sums = np.asarray(totals.sum(axis=1)).ravel()
-        user_cat = sp.diags(1.0 / np.where(sums > 0, sums, 1)).dot(totals).tocsr().astype(np.float32)
+    user_cat = user_categories(m, item_cat)
     return Trained(m, als, knn, pop, user_cat, item_cat if user_cat is not None else None, again,
                    covis)
+
+
+def user_categories(m: sp.csr_matrix, item_cat: np.ndarray | None) -> sp.csr_matrix | None:
+    """Users x categories: each user's share of weight per category; None unless the items
+    (category index per item, -1 unknown) span at least two categories."""
+    if item_cat is None or len(set(item_cat[item_cat >= 0].tolist())) < 2:
+        return None
+    known = item_cat >= 0
+    onehot = sp.csr_matrix((np.ones(known.sum(), np.float32),
+                            (np.flatnonzero(known), item_cat[known])),
+                           shape=(m.shape[1], int(item_cat.max()) + 1))
+    totals = m @ onehot
+    sums = np.asarray(totals.sum(axis=1)).ravel()
+    return sp.diags(1.0 / np.where(sums > 0, sums, 1)).dot(totals).tocsr().astype(np.float32)
 
 
 def on_every_core(block, starts) -> None:

@@ -22,7 +22,7 @@ RANKER = "ranker"
 RANK_DEPTH = 50        # ranks of each candidate list the ranker re-orders
 MAX_TREES = 400        # early stopping on validation picks how many are used
 EARLY_STOP = 30        # rounds without a better validation ndcg@10 before stopping
-PAIR_FEATURES = ("in_lists", "popularity", "popularity_7d", "user_weight", "buy_again_score",
+PAIR_FEATURES = ("in_lists", "rrf_sum", "popularity", "popularity_7d", "user_weight", "buy_again_score",
                  "days_since_interaction", "category_share", "price_vs_user")
 
 
@@ -44,7 +44,8 @@ def candidates(t: Trained, ctx: Context, lists: dict[str, np.ndarray], rows: np.
     the order of `rows`, the users' matrix rows). Returns (fusion, r, c, X): pair i is user
     position r[i] and item fusion.items[r[i], c[i]]; X (pairs x features, float32, NaN where a
     feature does not apply): each list's rank of the item (RANK_DEPTH + 1 when it is not in
-    that list's first RANK_DEPTH), how many lists hold it, its popularity over 28 and 7 days,
+    that list's first RANK_DEPTH), how many lists hold it, the sum of its reciprocal ranks
+    (1 / (RRF_K + rank), the blend with equal weights), its popularity over 28 and 7 days,
     the user's decayed interaction weight with it, its buy_again score, the days since the
     user's last interaction with it, the user's share of weight in its category, and its price
     over the user's usual price (weighted mean price of the items the user interacted with)."""
@@ -64,7 +65,7 @@ def candidates(t: Trained, ctx: Context, lists: dict[str, np.ndarray], rows: np.
     usual = np.asarray(m @ p).ravel() / np.where(w_sum > 0, w_sum, np.nan)
     again = (_at(t.again, users, items) if t.again is not None else np.zeros(len(items)))
     X = np.column_stack([
-        rank, (rrf > 0).sum(axis=1), t.pop[items], ctx.pop_7d[items], _at(t.matrix, users, items),
+        rank, (rrf > 0).sum(axis=1), rrf.sum(axis=1), t.pop[items], ctx.pop_7d[items], _at(t.matrix, users, items),
         again, np.where(since > 0, since - 1, np.nan), share, ctx.price[items] / usual,
     ]).astype(np.float32)
     return f, r, c, X

@@ -27,15 +27,17 @@ def test_features_by_hand():
     names = ranker.feature_names(("a", "b"))
     row = dict(zip(names, got[(0, 1)], strict=True))
     # Item 1 for user 0: rank 1 in a, not in b's first RANK_DEPTH (51), in one list; popularity
-    # 0.5 / 1.0 (7 days); weight 2; buy_again 0.5; last touch 3 days before; category 1 share
+    # 0.5 / 1.0 (7 days); reciprocal-rank sum 1 / (60 + 1); weight 2; buy_again 0.5; last touch 3 days before; category 1 share
     # 0.75; price 4 over the user's usual (2 x 4 + 1 x 2) / 3 = 10/3.
     assert row == {"rank_a": 1, "rank_b": ranker.RANK_DEPTH + 1, "in_lists": 1,
+                   "rrf_sum": np.float32(1 / (60 + 1)),
                    "popularity": 0.5, "popularity_7d": 1.0, "user_weight": 2, "buy_again_score": 0.5,
                    "days_since_interaction": 3, "category_share": 0.75,
                    "price_vs_user": np.float32(4 / (10 / 3))}
     row = dict(zip(names, got[(0, 3)], strict=True))
     # Item 3: rank 2 in a, 1 in b; never touched, no category, no price: NaN where undefined.
     assert (row["rank_a"], row["rank_b"], row["in_lists"], row["user_weight"]) == (2, 1, 2, 0)
+    assert row["rrf_sum"] == np.float32(1 / 62 + 1 / 61)
     assert all(np.isnan(row[k]) for k in ("days_since_interaction", "category_share", "price_vs_user"))
     # User 1's usual price is item 0's (10); item 2 at 2 is 0.2 of it; it touched item 0 9 - 1 days ago.
     assert dict(zip(names, got[(1, 2)], strict=True))["price_vs_user"] == np.float32(0.2)

@@ -37,6 +37,11 @@ def test_no_test_window_event_is_used_in_any_choice(env):
                                                  latest - timedelta(28))
     assert v_start == v_split - timedelta(365) and t_start == t_split - timedelta(365)
     assert {r[9] for r in val} == {r[9] for r in test} == {"discovery", "repeat"}
+    # The ranker learns from the window before validation, whose labels end where it starts.
+    import json
+
+    ranker_params = {json.loads(r[5])["labels"] for r in val + test if r[0] == "ranker"}
+    assert ranker_params == {f"{v_split - timedelta(14)} .. {v_split}"}
     # Now change what happened in the test window: drop its purchases. The choices (parameters,
     # blend weights, served model of each task) and every validation figure stay as they were;
     # the test figures move.
