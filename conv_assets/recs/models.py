@@ -456,6 +456,24 @@ def _at(m: sp.csr_matrix, r: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.asarray(m[r, c]).ravel() if len(r) else np.zeros(0, dtype=m.dtype)
 
 
+EXPLAIN_BLOCK = 8192  # recommended entries explained at a time
+
+
+def _because(t: Trained, model: str, users: np.ndarray, items: np.ndarray,
+             sim_t: sp.csr_matrix | None) -> np.ndarray:
+    """For each entry (user, recommended item), the user's other item that adds most to the
+    item's score under `model` (item_knn, co_visitation: `sim_t` its similarity transposed; als),
+    -1 where none does."""
+    if model == "als":
+        mu = t.matrix[users].tocsr()
+        y = np.asarray(t.als.item_factors, dtype=np.float32)
+        e = np.repeat(np.arange(len(users)), np.diff(mu.indptr))
+        agree = (y[mu.indices] * y[items[e]]).sum(axis=1)
+        c = sp.csr_matrix((mu.data * agree, mu.indices, mu.indptr), shape=mu.shape)
+        return _row_best(c, items)
+    return _row_best(t.matrix[users].multiply(sim_t[items]), items)
+
+
 def explain(t: Trained, credit: np.ndarray, rows: np.ndarray, ids: np.ndarray
             ) -> tuple[np.ndarray, np.ndarray]:
     """Why each recommended item (`ids`, users x n, -1 = none) is there, from the base model
@@ -473,20 +491,19 @@ def explain(t: Trained, credit: np.ndarray, rows: np.ndarray, ids: np.ndarray
         mask = (credit == model) & (ids >= 0)
         r, items = r_all[mask], ids[mask]
         users = rows[r]
-        if model in ("item_knn", "co_visitation"):
-            sim = t.knn if model == "item_knn" else t.covis
-            best = _row_best(t.matrix[users].multiply(sim.T.tocsr()[items]), items)
-            why = "similar_to" if model == "item_knn" else "bought_together"
+        if model in ("item_knn", "co_visitation") or (model == "als" and t.als is not None):
+            best = np.full(len(items), -1, dtype=np.int64)
+            sim = {"item_knn": t.knn, "co_visitation": t.covis}.get(model)
+            sim_t = sim.T.tocsr() if sim is not None else None
+
+            def block(s0: int, model=model, users=users, items=items, best=best, sim_t=sim_t) -> None:
+                b = slice(s0, min(s0 + EXPLAIN_BLOCK, len(items)))
+                best[b] = _because(t, model, users[b], items[b], sim_t)
+
+            # In blocks of entries: ALS's agreement holds (entries x user items x factors).
+            on_every_core(block, range(0, len(items), EXPLAIN_BLOCK))
+            why = "bought_together" if model == "co_visitation" else "similar_to"
             reason[mask] = np.where(best >= 0, why, "popular")
-            because[mask] = best
-        elif model == "als" and t.als is not None:
-            mu = t.matrix[users].tocsr()
-            y = np.asarray(t.als.item_factors, dtype=np.float32)
-            e = np.repeat(np.arange(len(users)), np.diff(mu.indptr))
-            agree = (y[mu.indices] * y[items[e]]).sum(axis=1)
-            c = sp.csr_matrix((mu.data * agree, mu.indices, mu.indptr), shape=mu.shape)
-            best = _row_best(c, items)
-            reason[mask] = np.where(best >= 0, "similar_to", "popular")
             because[mask] = best
         elif model == "category_popularity" and t.user_cat is not None:
             cat = t.item_cat[items]

@@ -58,15 +58,15 @@ def candidates(t: Trained, ctx: Context, lists: dict[str, np.ndarray], rows: np.
     cat = t.item_cat[items] if t.item_cat is not None else np.full(len(items), -1)
     share = (np.where(cat >= 0, _at(t.user_cat, users, np.maximum(cat, 0)), np.nan)
              if t.user_cat is not None else np.full(len(items), np.nan))
+    # The user's usual price, once per user (not per pair): weighted mean over priced items.
     priced = np.isfinite(ctx.price)
-    p = np.where(priced, ctx.price, 0.0)
-    m = t.matrix[users] if len(users) else t.matrix[:0]
-    w_sum = np.asarray(m[:, priced].sum(axis=1)).ravel() if len(users) else np.zeros(0)
-    usual = np.asarray(m @ p).ravel() / np.where(w_sum > 0, w_sum, np.nan)
+    m = t.matrix[rows]
+    w_sum = m @ priced.astype(np.float64)
+    usual = (m @ np.where(priced, ctx.price, 0.0)) / np.where(w_sum > 0, w_sum, np.nan)
     again = (_at(t.again, users, items) if t.again is not None else np.zeros(len(items)))
     X = np.column_stack([
         rank, (rrf > 0).sum(axis=1), rrf.sum(axis=1), t.pop[items], ctx.pop_7d[items], _at(t.matrix, users, items),
-        again, np.where(since > 0, since - 1, np.nan), share, ctx.price[items] / usual,
+        again, np.where(since > 0, since - 1, np.nan), share, ctx.price[items] / usual[r],
     ]).astype(np.float32)
     return f, r, c, X
 

@@ -51,7 +51,7 @@ SOURCES: dict[str, Mapping] = {
         format="csv",
         columns={"order_id": "InvoiceNo", "product_id": "StockCode", "product_name": "Description",
                  "quantity": "Quantity", "event_time": "InvoiceDate", "price": "UnitPrice",
-                 "user_id": "CustomerID"},
+                 "user_id": "CustomerID", "country": "Country"},
         constants={"event_type": "purchase"},
         timestamp_format="%Y-%m-%d %H:%M:%S",
         timezone="Europe/London",

@@ -20,18 +20,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 import yaml
 
-CANONICAL_TYPES = ("view", "cart", "remove_from_cart", "purchase", "return")
+CANONICAL_TYPES = ("view", "cart", "remove_from_cart", "begin_checkout", "add_shipping_info",
+                   "add_payment_info", "purchase", "return")
+# Optional marketing and device context of an event (NULL where the source has none).
+CONTEXT = ("utm_source", "utm_medium", "utm_campaign", "referrer", "device", "country", "coupon",
+           "discount")
 # Canonical names a mapping can fill. event_time, user_id, product_id and event_type are required.
 FIELDS = (
     "event_id", "event_time", "event_type", "user_id", "session_id", "product_id",
-    "product_name", "category", "brand", "price", "quantity", "order_id",
+    "product_name", "category", "brand", "price", "quantity", "order_id", *CONTEXT,
 )
 REQUIRED = ("event_time", "event_type", "user_id", "product_id")
 # Columns of raw.events, in table order.
 RAW_COLUMNS = (
     "event_date", "source_file", "source_row", "event_id", "event_time_raw", "event_time",
     "event_type_raw", "event_type", "user_id", "session_id", "product_id", "product_name",
-    "category", "brand", "price", "quantity", "order_id", "row_error",
+    "category", "brand", "price", "quantity", "order_id", *CONTEXT, "row_error",
 )
 FORMATS = ("csv", "parquet", "jsonl")
 _EXT_FORMAT = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet",
@@ -445,7 +449,7 @@ def _to_raw(
     out = out.with_columns(
         pl.col(c).str.strip_chars().replace("", None)
         for c in ("user_id", "product_id", "session_id", "order_id", "event_id", "category",
-                  "brand", "product_name", "price", "quantity", "event_type")
+                  "brand", "product_name", "price", "quantity", "event_type", *CONTEXT)
     )
     etype = pl.col("event_type")
     if mapping.event_type_values:

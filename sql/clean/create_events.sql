@@ -14,6 +14,14 @@ CREATE TABLE IF NOT EXISTS clean.events (
     price           DECIMAL(18, 4),
     quantity        INTEGER NOT NULL,
     order_id        VARCHAR,
+    utm_source      VARCHAR,
+    utm_medium      VARCHAR,
+    utm_campaign    VARCHAR,
+    referrer        VARCHAR,
+    device          VARCHAR,
+    country         VARCHAR,
+    coupon          VARCHAR,
+    discount        DECIMAL(18, 4),
     source_file     VARCHAR NOT NULL,
     session_is_derived BOOLEAN NOT NULL
 );
@@ -31,5 +39,13 @@ COMMENT ON COLUMN clean.events.brand IS 'Brand, when the source has one';
 COMMENT ON COLUMN clean.events.price IS 'Unit price; NULL only where the source has no prices';
 COMMENT ON COLUMN clean.events.quantity IS 'Units, positive (returns are positive units of event_type return)';
 COMMENT ON COLUMN clean.events.order_id IS 'Order or invoice id';
+COMMENT ON COLUMN clean.events.utm_source IS 'Campaign source (utm_source), where the source records it';
+COMMENT ON COLUMN clean.events.utm_medium IS 'Campaign medium (utm_medium: cpc, email, organic...), where recorded';
+COMMENT ON COLUMN clean.events.utm_campaign IS 'Campaign name (utm_campaign), where recorded';
+COMMENT ON COLUMN clean.events.referrer IS 'Referring URL or host, where recorded';
+COMMENT ON COLUMN clean.events.device IS 'Device category (desktop, mobile, tablet...), where recorded';
+COMMENT ON COLUMN clean.events.country IS 'Country of the user or order, where recorded';
+COMMENT ON COLUMN clean.events.coupon IS 'Coupon code used, where recorded';
+COMMENT ON COLUMN clean.events.discount IS 'Discount on the line or order, in the price''s currency, non-negative; where recorded';
 COMMENT ON COLUMN clean.events.source_file IS 'Landed file the event came from';
 COMMENT ON COLUMN clean.events.session_is_derived IS 'True when session_id was derived here, false when it came from the source';

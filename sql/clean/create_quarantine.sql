@@ -16,11 +16,19 @@ CREATE TABLE IF NOT EXISTS clean.quarantine (
     brand           VARCHAR,
     price           VARCHAR,
     quantity        VARCHAR,
-    order_id        VARCHAR
+    order_id        VARCHAR,
+    utm_source      VARCHAR,
+    utm_medium      VARCHAR,
+    utm_campaign    VARCHAR,
+    referrer        VARCHAR,
+    device          VARCHAR,
+    country         VARCHAR,
+    coupon          VARCHAR,
+    discount        VARCHAR
 );
 COMMENT ON TABLE clean.quarantine IS 'Raw rows kept out of clean.events, with their original values and a reason code';
 COMMENT ON COLUMN clean.quarantine.event_date IS 'Partition day of the raw row';
-COMMENT ON COLUMN clean.quarantine.reason IS 'unreadable_file, missing_column, bad_encoding, too_late, bad_timestamp, out_of_range_date, unknown_event_type, missing_user, missing_product, bad_price, bad_quantity, duplicate';
+COMMENT ON COLUMN clean.quarantine.reason IS 'unreadable_file, missing_column, bad_encoding, too_late, bad_timestamp, out_of_range_date, unknown_event_type, missing_user, missing_product, bad_price, bad_quantity, bad_discount, duplicate';
 COMMENT ON COLUMN clean.quarantine.source_file IS 'Landed file the row came from';
 COMMENT ON COLUMN clean.quarantine.source_row IS 'Row number within the file';
 COMMENT ON COLUMN clean.quarantine.event_id IS 'Event id (source or content hash)';
@@ -35,3 +43,11 @@ COMMENT ON COLUMN clean.quarantine.brand IS 'Brand text';
 COMMENT ON COLUMN clean.quarantine.price IS 'Price text';
 COMMENT ON COLUMN clean.quarantine.quantity IS 'Quantity text';
 COMMENT ON COLUMN clean.quarantine.order_id IS 'Order id text';
+COMMENT ON COLUMN clean.quarantine.utm_source IS 'Campaign source text';
+COMMENT ON COLUMN clean.quarantine.utm_medium IS 'Campaign medium text';
+COMMENT ON COLUMN clean.quarantine.utm_campaign IS 'Campaign name text';
+COMMENT ON COLUMN clean.quarantine.referrer IS 'Referrer text';
+COMMENT ON COLUMN clean.quarantine.device IS 'Device text';
+COMMENT ON COLUMN clean.quarantine.country IS 'Country text';
+COMMENT ON COLUMN clean.quarantine.coupon IS 'Coupon text';
+COMMENT ON COLUMN clean.quarantine.discount IS 'Discount text';

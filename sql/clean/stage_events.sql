@@ -2,13 +2,14 @@
 -- Each row gets either a quarantine `reason` or a session. Reasons, first match wins:
 --   row_error from the adapter (unreadable_file, missing_column, bad_encoding, bad_price),
 --   bad_timestamp, out_of_range_date, unknown_event_type, missing_user, missing_product,
---   bad_price, bad_quantity, and finally duplicate (same event_id as an earlier valid row).
+--   bad_price, bad_quantity, bad_discount, and finally duplicate (same event_id as an earlier valid row).
 CREATE OR REPLACE TEMP TABLE staged AS
 WITH typed AS (
     SELECT
         r.*,
         TRY_CAST(r.price AS DECIMAL(18, 4)) AS price_num,
-        TRY_CAST(coalesce(r.quantity, '1') AS DOUBLE) AS quantity_num
+        TRY_CAST(coalesce(r.quantity, '1') AS DOUBLE) AS quantity_num,
+        TRY_CAST(r.discount AS DECIMAL(18, 4)) AS discount_num
     FROM raw.events r
     WHERE r.event_date >= $start AND r.event_date < $end
 ),
@@ -25,6 +26,7 @@ checked AS (
             WHEN price IS NOT NULL AND (price_num IS NULL OR price_num < 0) THEN 'bad_price'
             WHEN quantity_num IS NULL OR quantity_num <= 0 OR quantity_num <> floor(quantity_num)
                  OR quantity_num > 2147483647 THEN 'bad_quantity'
+            WHEN discount IS NOT NULL AND (discount_num IS NULL OR discount_num < 0) THEN 'bad_discount'
         END AS reason
     FROM typed
 ),

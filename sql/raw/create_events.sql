@@ -18,6 +18,14 @@ CREATE TABLE IF NOT EXISTS raw.events (
     price           VARCHAR,
     quantity        VARCHAR,
     order_id        VARCHAR,
+    utm_source      VARCHAR,
+    utm_medium      VARCHAR,
+    utm_campaign    VARCHAR,
+    referrer        VARCHAR,
+    device          VARCHAR,
+    country         VARCHAR,
+    coupon          VARCHAR,
+    discount        VARCHAR,
     row_error       VARCHAR
 );
 COMMENT ON TABLE raw.events IS 'Every row of every landed file, canonical column names, source values as text; daily partitions by event_date';
@@ -38,4 +46,12 @@ COMMENT ON COLUMN raw.events.brand IS 'Brand, if the source has one';
 COMMENT ON COLUMN raw.events.price IS 'Unit price text';
 COMMENT ON COLUMN raw.events.quantity IS 'Quantity text';
 COMMENT ON COLUMN raw.events.order_id IS 'Order or invoice id text';
+COMMENT ON COLUMN raw.events.utm_source IS 'Campaign source (utm_source), where the source records it';
+COMMENT ON COLUMN raw.events.utm_medium IS 'Campaign medium (utm_medium: cpc, email, organic...), where recorded';
+COMMENT ON COLUMN raw.events.utm_campaign IS 'Campaign name (utm_campaign), where recorded';
+COMMENT ON COLUMN raw.events.referrer IS 'Referring URL or host, where recorded';
+COMMENT ON COLUMN raw.events.device IS 'Device category (desktop, mobile, tablet...), where recorded';
+COMMENT ON COLUMN raw.events.country IS 'Country of the user or order, where recorded';
+COMMENT ON COLUMN raw.events.coupon IS 'Coupon code used, where recorded';
+COMMENT ON COLUMN raw.events.discount IS 'Discount amount text';
 COMMENT ON COLUMN raw.events.row_error IS 'Problem the adapter found with the whole row or file (missing_column, bad_encoding, missing_price)';

@@ -12,7 +12,8 @@ COPY (
             coalesce(session_id, '\N'), coalesce(product_id, '\N'), coalesce(order_id, '\N'),
             coalesce(event_time_raw, '\N'), coalesce(price, '\N'), coalesce(quantity, '\N')))) AS event_id,
         event_time_raw, event_time, event_type_raw, event_type, user_id, session_id, product_id,
-        product_name, category, brand, price, quantity, order_id, row_error
+        product_name, category, brand, price, quantity, order_id, utm_source, utm_medium,
+        utm_campaign, referrer, device, country, coupon, discount, row_error
     FROM incoming
     WHERE event_date >= $start AND event_date < $end
 ) TO $path (FORMAT parquet);

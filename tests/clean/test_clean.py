@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -111,3 +112,29 @@ def test_session_over_midnight_is_one_session_however_days_are_built(env, monkey
     assert materialize_days("2024-05-07").success
     assert materialize_days("2024-05-06").success
     assert dict(env.query(sessions)) == together
+
+
+def test_checkout_steps_and_marketing_context_are_typed_and_kept(env):
+    header = CANONICAL_HEADER + ",utm_source,utm_medium,utm_campaign,referrer,device,country,coupon,discount"
+    write_csv(env.landing / "ctx.csv", header, [
+        "e1,2024-05-06T10:00:00Z,view,u1,s1,p1,,,9.5,1,,google,cpc,spring,https://www.google.com/,mobile,DE,,",
+        "e2,2024-05-06T10:01:00Z,begin_checkout,u1,s1,p1,,,9.5,1,,google,cpc,spring,,mobile,DE,,",
+        "e3,2024-05-06T10:02:00Z,add_shipping_info,u1,s1,p1,,,9.5,1,,,,,,mobile,DE,,",
+        "e4,2024-05-06T10:03:00Z,Add_Payment_Info,u1,s1,p1,,,9.5,1,,,,,,mobile,DE,,",
+        "e5,2024-05-06T10:04:00Z,purchase,u1,s1,p1,,,9.5,1,o1,,,,,mobile,DE,SPRING10, 0.95 ",
+        # A discount that is not a non-negative number: quarantined with its reason.
+        "e6,2024-05-06T10:05:00Z,purchase,u2,s2,p1,,,9.5,1,o2,,,,,desktop,FR,X,-1",
+        "e7,2024-05-06T10:06:00Z,purchase,u3,s3,p1,,,9.5,1,o3,,,,,desktop,FR,X,ten",
+    ])
+    env.run(select="key:raw/events or key:clean/events")
+    assert env.query(
+        "SELECT event_id, event_type, utm_source, utm_medium, utm_campaign, referrer, device, "
+        "country, coupon, discount FROM clean.events ORDER BY 1") == [
+        ("e1", "view", "google", "cpc", "spring", "https://www.google.com/", "mobile", "DE", None, None),
+        ("e2", "begin_checkout", "google", "cpc", "spring", None, "mobile", "DE", None, None),
+        ("e3", "add_shipping_info", None, None, None, None, "mobile", "DE", None, None),
+        ("e4", "add_payment_info", None, None, None, None, "mobile", "DE", None, None),
+        ("e5", "purchase", None, None, None, None, "mobile", "DE", "SPRING10", Decimal("0.9500")),
+    ]
+    assert env.query("SELECT event_id, reason, discount, country FROM clean.quarantine ORDER BY 1") == [
+        ("e6", "bad_discount", "-1", "FR"), ("e7", "bad_discount", "ten", "FR")]
