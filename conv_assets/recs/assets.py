@@ -846,7 +846,10 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     # Connection closed: no lock is held while the candidates train.
     notes = [f"{task}: no user with history bought what it counts in the validation window"
              for task in TASKS if task not in vals]
+    import time
+
     rows, served, chosen, weights, tuning = [], {}, None, {}, {}
+    ranker_s = 0.0
     rankers, ranker_params = {}, {}
     model_dir(warehouse).mkdir(parents=True, exist_ok=True)
     # Days of events the validation models train on: the tuning's choices rest on them.
@@ -863,12 +866,14 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
                              covis=co_visitation(main.baskets, main.items.height))
         tp = None
         pre_main = next(iter(pres.values()), None)
+        t0 = time.perf_counter()
         if pre_main is not None:
             with warehouse.connect(read_only=True) as con:
                 pre_matrix = pre_main.matrix(con, chosen["half_life_days"])
             tp = train_candidates(pre_matrix, params, pre_main.popularity, pre_main.item_cat,
                                   again=pre_main.again,
                                   covis=co_visitation(pre_main.baskets, pre_main.items.height))
+        ranker_s = time.perf_counter() - t0
         notes += [f"{task}: no ranker (no user with history bought what it counts in the "
                   f"window before validation)" for task in vals if task not in pres]
         for task, val in vals.items():
@@ -878,8 +883,10 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
             # trees chosen, on the other half of the users), so the search does not flatter them.
             fixed = {BLEND: crossfit_blend(lists, val.relevance, val.items.height, base.seed)}
             if task in pres:
+                t0 = time.perf_counter()
                 oof, rankers[task], ranker_params[task] = train_ranker(
                     tp, pres[task], t, val, lists, base.seed)
+                ranker_s += time.perf_counter() - t0
                 if oof is not None:
                     fixed[ranker.RANKER] = oof
                     rankers[task].booster_.save_model(str(ranker_file(warehouse, task)))
@@ -938,6 +945,9 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
         "chosen_params": dg.MetadataValue.json(chosen or {}),
         "blend_weights": dg.MetadataValue.json(weights),
         "tuning": dg.MetadataValue.json({k: v for k, v in tuning.items()}),
+        # The ranker's own cost: its candidates on the window before validation, its features
+        # and its LightGBM fits (not its test-window scoring).
+        "ranker_seconds": round(ranker_s, 1),
         "evaluated_users_cap": cap,
         "validation_history_days": history,
         **({"note": note} if note else {}),
