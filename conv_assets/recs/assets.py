@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -192,8 +193,6 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
     stored as factors and saved next to the warehouse (models/als.npz with
     models/als_ids.parquet), and the served model's top-N for every active user it has seen
     (ALS when nothing has been evaluated yet)."""
-    import time
-
     s = _settings()
     with warehouse.connect(read_only=True) as con:
         cutoff = event_day_range(con)[1]
@@ -216,8 +215,6 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
                               cutoff) if ranker.RANKER in (served, served_again) else None)
     params = (AlsParams(**{k: v for k, v in chosen["als"]["params"].items() if k != "half_life_days"})
               if "als" in chosen else AlsParams.from_env())
-    weights = chosen.get(BLEND, {}).get("params", {})
-    weights_again = chosen_again.get(BLEND, {}).get("params", {})
     # Connection closed: no lock is held while the model trains.
     t0 = time.perf_counter()
     user_items = matrix(frame)
@@ -241,22 +238,20 @@ def als_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> Iterat
         t = train_candidates(user_items, params, per_item(popular, items, "users"), item_cat,
                              als=model, again=again,
                              covis=co_visitation(basket_rows, items.height))
-        served = servable(t, served, chosen, "discovery", warehouse, fallbacks)
-        served_again = servable(t, served_again, chosen_again, "repeat", warehouse, fallbacks)
         item_ids = items["product_id"].to_numpy()
-        lists = {"discovery": {"model": served, "weights": weights, "task": "discovery",
-                               "ranker_models": _ranker_models(chosen)},
-                 "buy_again": {"model": served_again, "weights": weights_again, "task": "repeat",
-                               "ranker_models": _ranker_models(chosen_again)}}
+        lists = {"discovery": servable(t, list_spec(served, chosen, "discovery"), warehouse,
+                                       fallbacks),
+                 "buy_again": servable(t, list_spec(served_again, chosen_again, "repeat"),
+                                       warehouse, fallbacks)}
+        served, served_again = lists["discovery"]["model"], lists["buy_again"]["model"]
         save_serving(warehouse, t, cutoff, params, lists)
         for name, spec in lists.items():
             ex = exclude if name == "discovery" else sp.csr_matrix(exclude.shape, dtype=np.float32)
-            model_name = spec["model"]
             ids, scores, credit = serve(t, spec, rows, ex, s["top_n"], warehouse, ctx)
             reason, because = explain(t, credit, rows, ids)
             recs_parts.append(served_rows(seen_users["user_id"].to_numpy(), ids, scores, reason,
                                           because, item_ids).with_columns(
-                pl.lit(model_name).alias("source"), pl.lit(name).alias("list")))
+                pl.lit(spec["model"]).alias("source"), pl.lit(name).alias("list")))
         # 2-D arrays become list columns without a Python loop over rows.
         item_factors = items.with_columns(
             pl.Series("factors", model.item_factors).cast(pl.List(pl.Float32)))
@@ -369,8 +364,8 @@ def new_user_recommendations(context: dg.AssetExecutionContext, warehouse: Wareh
         als.user_factors = als.recalculate_user(np.arange(users.height), m)
     t = Trained(m, als, arrays["knn"], arrays["pop"], user_categories(m, arrays["item_cat"]),
                 arrays["item_cat"], None, arrays["covis"])
-    if discovery["model"] == ranker.RANKER and not ranker_file(warehouse, "discovery").exists():
-        discovery = discovery | {"model": BLEND if discovery["weights"] else "als"}
+    fallbacks: list[str] = []
+    discovery = servable(t, discovery, warehouse, fallbacks)
     exclude = (index_pairs(bought, users, items, m.shape) if s["exclude_purchased"]
                else sp.csr_matrix(m.shape, dtype=np.float32))
     parts = [pl.DataFrame(schema=REC_SCHEMA)]
@@ -395,12 +390,17 @@ def new_user_recommendations(context: dg.AssetExecutionContext, warehouse: Wareh
         "new_users": users.height, "with_events_on_known_products": with_events,
         "model_cutoff": str(cutoff), "events_until": str(end - timedelta(days=1)),
         "served_model": discovery["model"],
+        **({"fallbacks": "; ".join(fallbacks)} if fallbacks else {}),
         "rows_by_reason": dg.MetadataValue.json(dict(out.group_by("reason").len().sort("reason").iter_rows())),
     })
 
 
-def _ranker_models(chosen: dict) -> list[str]:
-    return chosen.get(ranker.RANKER, {}).get("params", {}).get("models", [])
+def list_spec(model: str, chosen: dict, task: str) -> dict:
+    """A served list as `serve` takes it: the model, the blend's weights and the ranker's
+    candidates (as the evaluation chose them for `task`; empty when it did not evaluate them)."""
+    return {"model": model, "task": task,
+            "weights": chosen.get(BLEND, {}).get("params", {}),
+            "ranker_models": chosen.get(ranker.RANKER, {}).get("params", {}).get("models", [])}
 
 
 def serve(t: Trained, spec: dict, rows: np.ndarray, exclude: sp.csr_matrix, n: int,
@@ -455,23 +455,24 @@ def load_serving(warehouse: Warehouse) -> tuple[dict, dict] | None:
     return spec, arrays
 
 
-def servable(t: Trained, model: str, chosen: dict, task: str, warehouse: Warehouse,
-             fallbacks: list) -> str:
-    """The chosen model of a task, or what replaces it when this training cannot serve it
-    (said in `fallbacks`): a base model the data no longer supports (e.g. categories gone since
-    the evaluation), or a ranker whose saved file or candidates are missing, gives the blend
-    when it was evaluated, else als (discovery) or buy_again (repeat)."""
+def servable(t: Trained, spec: dict, warehouse: Warehouse, fallbacks: list) -> dict:
+    """`spec` (list_spec), or what replaces its model when this training cannot serve it (said
+    in `fallbacks`): a base model the data no longer supports (e.g. categories gone since the
+    evaluation), or a ranker whose saved file or candidates are missing, gives the blend when it
+    was evaluated (it has weights), else als (discovery) or buy_again (repeat), else
+    popularity."""
+    model, task = spec["model"], spec["task"]
     ok = model in (*t.models(task), BLEND)
     if model == ranker.RANKER:
-        ok = (ranker_file(warehouse, task).exists()
-              and set(chosen[ranker.RANKER]["params"].get("models", [])) <= set(t.models(task)))
+        ok = (ranker_file(warehouse, task).exists() and bool(spec["ranker_models"])
+              and set(spec["ranker_models"]) <= set(t.models(task)))
     if ok:
-        return model
-    default = "als" if task == "discovery" else (
-        "buy_again" if "buy_again" in t.models("repeat") else "popularity")
-    new = BLEND if BLEND in chosen and model != BLEND else default
+        return spec
+    default = next(m for m in ("als" if task == "discovery" else "buy_again", "popularity")
+                   if m in t.models(task))
+    new = BLEND if spec["weights"] and model != BLEND else default
     fallbacks.append(f"{task}: {model} cannot be served on this data, {new} instead")
-    return new
+    return spec | {"model": new}
 
 
 REC_SCHEMA = {"user_id": pl.String, "rank": pl.Int32, "product_id": pl.String, "score": pl.Float32,
@@ -701,8 +702,6 @@ def tune(matrices: dict[float, sp.csr_matrix], sp_: Split, base: AlsParams, half
     tried so far decide). Returns the best config and its fitted model ("model", None when
     nothing was tried), which later steps reuse instead of fitting it again. No warehouse
     connection is held while the models train."""
-    import time
-
     t0 = time.perf_counter()
     best = {"half_life_days": half_life, **base.__dict__}
     scores: dict[tuple, float] = {}
@@ -846,9 +845,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     # Connection closed: no lock is held while the candidates train.
     notes = [f"{task}: no user with history bought what it counts in the validation window"
              for task in TASKS if task not in vals]
-    import time
-
-    rows, served, chosen, weights, tuning = [], {}, None, {}, {}
+    rows, served, chosen, weights, tuning, edges = [], {}, None, {}, {}, {}
     ranker_s = 0.0
     rankers, ranker_params = {}, {}
     model_dir(warehouse).mkdir(parents=True, exist_ok=True)
@@ -891,10 +888,11 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
                     fixed[ranker.RANKER] = oof
                     rankers[task].booster_.save_model(str(ranker_file(warehouse, task)))
             metrics, per_user = evaluate_all(lists, val, weights[task], fixed)
-            # Popularity is served unless another model beats it on validation for sure: the
-            # lower bound of a paired bootstrap of the per-user ndcg@10 difference above 0.
-            served[task], gains = confident_choice(per_user, ORDER, "popularity", resamples,
-                                                   base.seed, confidence)
+            # Popularity is served unless another model beats it on validation for sure (the
+            # lower bound of a paired bootstrap of the per-user ndcg@10 difference above 0);
+            # a more complex model only when its gain over the simpler ones is sure too.
+            served[task], gains, edges[task] = confident_choice(
+                per_user, ORDER, "popularity", resamples, base.seed, confidence)
             rows += _rows(metrics, "validation", val, chosen, weights[task], served[task], gains,
                           ranker_params.get(task))
         with warehouse.connect(read_only=True) as con:
@@ -918,7 +916,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
                     fixed[ranker.RANKER] = ranker.rank_with(rankers[task], f, r, c, X, 20)
                 metrics, per_user = evaluate_all(lists, test, weights[task], fixed)
                 # Reported, never used: how sure the test window is of each gain.
-                _, gains = confident_choice(per_user, ORDER, "popularity", resamples, base.seed,
+                _, gains, _ = confident_choice(per_user, ORDER, "popularity", resamples, base.seed,
                                             confidence)
                 rows += _rows(metrics, "test", test, chosen, weights[task], served[task], gains,
                               ranker_params.get(task))
@@ -932,7 +930,7 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
                  for task in served}
     wide = (out.filter(pl.col("metric") == "ndcg").pivot(on="window", index=["task", "model"],
                                                          values="value") if out.height else out)
-    why = {task: _why(task, m, rows, confidence) for task, m in served.items()}
+    why = {task: _why(task, m, rows, confidence, edges[task]) for task, m in served.items()}
     context.log.info(f"served {why}; test ndcg@10 {test_ndcg} {note}")
     losing = {task: m for task, m in served.items() if test_ndcg[task]
               and test_ndcg[task][m] < test_ndcg[task]["popularity"]}
@@ -963,6 +961,8 @@ def rec_evaluation(context: dg.AssetExecutionContext, warehouse: Warehouse):
     )
 
 
+# The candidates from the simplest to the most complex: the choice prefers the simpler one when
+# the more complex one's gain over it is within noise.
 ORDER = ("popularity", "category_popularity", "buy_again", "co_visitation", "item_knn", "als", BLEND,
          ranker.RANKER)
 EVAL_SCHEMA = {"task": pl.String, "model": pl.String, "metric": pl.String, "k": pl.Int32,
@@ -972,18 +972,24 @@ EVAL_SCHEMA = {"task": pl.String, "model": pl.String, "metric": pl.String, "k": 
                "gain_low": pl.Float64, "gain_high": pl.Float64}
 
 
-def _why(task: str, served: str, rows: list, confidence: float) -> str:
-    """Why the task's served model won, in words, from its validation rows."""
+def _why(task: str, served: str, rows: list, confidence: float,
+         edge: tuple[str, tuple[float, float]] | None) -> str:
+    """Why the task's served model won, in words, from its validation rows (and `edge`: the
+    better-scoring, more complex model it was preferred to, with its gain over it)."""
     val = {r["model"]: r for r in rows
            if r["task"] == task and r["window"] == "validation" and r["metric"] == "ndcg"}
     pop = val["popularity"]["value"]
     pct = f"{confidence:.0%}"
     if served != "popularity":
         r = val[served]
-        return (f"{served}: ndcg@10 {r['value']:.4f} vs popularity {pop:.4f} on the {task} "
+        head = (f"{served}: ndcg@10 {r['value']:.4f} vs popularity {pop:.4f} on the {task} "
                 f"task's validation; gain {r['gain_low']:+.4f} .. {r['gain_high']:+.4f} ({pct} "
-                f"paired bootstrap over {r['users']:,} users), above 0, the best of the models "
-                f"whose gain is sure")
+                f"paired bootstrap over {r['users']:,} users), above 0")
+        if edge is None:
+            return f"{head}, the best of the models whose gain is sure"
+        best, (lo, hi) = edge
+        return (f"{head}; {best} scores higher ({val[best]['value']:.4f}) but its gain over "
+                f"{served} is {lo:+.4f} .. {hi:+.4f}, not sure, so the simpler {served} is served")
     others = ", ".join(f"{m} {r['gain_low']:+.4f} .. {r['gain_high']:+.4f}"
                        for m, r in val.items() if m != "popularity")
     return (f"popularity (ndcg@10 {pop:.4f} on the {task} task's validation): no model's gain "

@@ -655,18 +655,29 @@ def paired_bootstrap(diff: np.ndarray, resamples: int = 2000, seed: int = 0,
 
 
 def confident_choice(per_user: dict[str, np.ndarray], order: tuple[str, ...], baseline: str,
-                     resamples: int, seed: int, level: float = 0.90
-                     ) -> tuple[str, dict[str, tuple[float, float]]]:
-    """The model to serve: among those whose gain over `baseline` (paired bootstrap of per-user
-    ndcg) has its lower bound above 0, the best mean; `baseline` when none is sure to beat it.
-    Returns it with every model's interval (the baseline's is (0, 0))."""
-    gains = {m: ((0.0, 0.0) if m == baseline else
-                 paired_bootstrap(v - per_user[baseline], resamples, seed, level))
-             for m, v in per_user.items()}
+                     resamples: int, seed: int, level: float = 0.90):
+    """The model to serve, from per-user ndcg on validation; `order` runs from the simplest
+    model to the most complex. Sure to beat `baseline`: the lower bound of a paired bootstrap
+    of the per-user gain above 0. Of those, the best mean wins, unless a simpler one of them is
+    within noise of it (the best's gain over it not sure): then the simplest such one. With
+    none sure, `baseline`. Returns (model, every model's interval over the baseline (the
+    baseline's is (0, 0)), and (best, its interval over the served model) when a simpler model
+    was served instead of the best, else None)."""
+    def gain(a: str, b: str) -> tuple[float, float]:
+        return paired_bootstrap(per_user[a] - per_user[b], resamples, seed, level)
+
+    gains = {m: (0.0, 0.0) if m == baseline else gain(m, baseline) for m in per_user}
     sure = [m for m in order if m in per_user and m != baseline and gains[m][0] > 0]
     if not sure:
-        return baseline, gains
-    return max(sure, key=lambda m: (per_user[m].mean(), -order.index(m))), gains
+        return baseline, gains, None
+    best = max(sure, key=lambda m: (per_user[m].mean(), -order.index(m)))
+    for m in sure:  # simplest first: a gain within noise buys no complexity
+        if m == best:
+            return best, gains, None
+        over = gain(best, m)
+        if over[0] <= 0:
+            return m, gains, (best, over)
+    raise AssertionError("unreachable: best is in sure")
 
 
 def map_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> float:

@@ -119,7 +119,7 @@ def rank_with(model, f: Fusion, r: np.ndarray, c: np.ndarray, X: np.ndarray, n: 
     """Each user's top n of its candidates by the model's score (ties to the lower column)."""
     s = np.full(f.items.shape, -np.inf, dtype=np.float32)
     if len(r):
-        s[r, c] = model.predict(X, num_iteration=getattr(model, "trees_used", None))
+        s[r, c] = model.predict(X)  # an early-stopped model predicts with its best iteration
     idx = top_n(s, min(n, s.shape[1]))
     vals = np.take_along_axis(s, idx, axis=1)
     ids = np.where(vals > -np.inf, np.take_along_axis(f.items, idx, axis=1), -1)
@@ -140,7 +140,6 @@ def crossfit(train: tuple, valid: tuple, f: Fusion, n_users: int, seed: int, n: 
         if model is None:
             return None, []
         chosen.append(used)
-        model.trees_used = used
         held = ~tune_on
         ids = rank_with(model, f, rv[held], cv[held], Xv[held], n)
         users = np.flatnonzero(half == h)

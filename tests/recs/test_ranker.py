@@ -106,3 +106,33 @@ def test_crossfit_chooses_each_halfs_trees_on_the_other_half():
         ids = ranker.rank_with(model, vf, vr[mine], vc[mine], VX[mine], 20)
         # 5 candidates per user: the rest of the 20 ranks stay empty (-1).
         assert (oof[half == h, :5] == ids[half == h]).all() and (oof[:, 5:] == -1).all()
+
+
+def test_a_model_this_training_cannot_serve_falls_back_and_says_so(tmp_path):
+    """A served ranker whose saved file is missing gives the blend when the evaluation fitted
+    blend weights, else als; once the file is there it is served; a category model on data
+    without categories falls back too; every fallback is said."""
+    from conv_assets.recs.assets import list_spec, ranker_file, servable
+    from conv_assets.recs.models import AlsParams, train_candidates
+    from conv_assets.resources import Warehouse
+
+    m = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1]], dtype=np.float32))
+    t = train_candidates(m, AlsParams(factors=2, iterations=1), np.ones(3, np.float32), None)
+    wh = Warehouse(database=str(tmp_path / "wh.duckdb"))
+    chosen = {"blend": {"params": {"als": 1.0, "popularity": 1.0}},
+              "ranker": {"params": {"models": ["als", "popularity"]}}}
+    said: list[str] = []
+    assert servable(t, list_spec("ranker", chosen, "discovery"), wh, said)["model"] == "blend"
+    assert servable(t, list_spec("ranker", {"ranker": chosen["ranker"]}, "discovery"), wh,
+                    said)["model"] == "als"
+    assert servable(t, list_spec("category_popularity", chosen, "repeat"), wh, said)["model"] == "blend"
+    assert said == ["discovery: ranker cannot be served on this data, blend instead",
+                    "discovery: ranker cannot be served on this data, als instead",
+                    "repeat: category_popularity cannot be served on this data, blend instead"]
+    ranker_file(wh, "discovery").parent.mkdir(parents=True)
+    ranker_file(wh, "discovery").write_text("tree\n")
+    spec = list_spec("ranker", chosen, "discovery")
+    assert servable(t, spec, wh, said) == spec and len(said) == 3
+    # ... but not when it ranks a candidate this training lacks.
+    spec = list_spec("ranker", {"ranker": {"params": {"models": ["category_popularity"]}}}, "discovery")
+    assert servable(t, spec, wh, said)["model"] == "als"

@@ -53,10 +53,14 @@ def test_uci_served_model_beats_popularity(uci):
     assert {m for _, m in ndcg} == {"als", "popularity", "item_knn", "co_visitation", "blend",
                                     "ranker"}
     served = uci.query("SELECT DISTINCT task, model FROM ml.rec_evaluation WHERE served ORDER BY 1")
-    assert served == [("discovery", "blend"), ("repeat", "ranker")]
+    # Discovery: the blend scores highest on validation, but its gain over co_visitation is
+    # within noise, so the simpler co_visitation is served.
+    assert served == [("discovery", "co_visitation"), ("repeat", "ranker")]
+    assert "its gain over co_visitation is -0.0006 .. +0.0090, not sure" in published(
+        uci, "ml/rec_evaluation")["why_served"]
     # As stated in the README (test window): blend 0.0979, item_knn 0.0953, ranker 0.0941,
-    # als 0.0909, co_visitation 0.0910, popularity 0.0634: 1.54x popularity. Seeded; 0.0005
-    # covers float summation order.
+    # als 0.0909, co_visitation 0.0910 (served: 1.44x popularity), popularity 0.0634. Seeded;
+    # 0.0005 covers float summation order.
     assert ndcg[("test", "blend")] == pytest.approx(0.0979, abs=0.0005)
     assert ndcg[("test", "co_visitation")] == pytest.approx(0.0910, abs=0.0005)
     assert ndcg[("test", "ranker")] == pytest.approx(0.0941, abs=0.0005)
@@ -72,7 +76,8 @@ def test_uci_served_model_beats_popularity(uci):
     assert ndcg[("validation", "als")] == pytest.approx(0.1148, abs=0.0005)
     assert ndcg[("validation", "item_knn")] == pytest.approx(0.1134, abs=0.0005)
     assert ndcg[("validation", "popularity")] == pytest.approx(0.0852, abs=0.0005)
-    # The blend is served because its validation gain is sure: 90% paired bootstrap interval.
+    # The blend's validation gain over popularity is sure (90% paired bootstrap interval); over
+    # co_visitation it is not (above).
     low, high = uci.query("SELECT gain_low, gain_high FROM ml.rec_evaluation WHERE model = 'blend' "
                           "AND metric = 'ndcg' AND \"window\" = 'validation'")[0]
     assert (low, high) == (pytest.approx(0.0433, abs=0.0005), pytest.approx(0.0638, abs=0.0005))
@@ -83,7 +88,7 @@ def test_uci_served_model_beats_popularity(uci):
     # before it, on 2011-11-11: 345 days of history to train the validation models on.
     assert published(uci, "ml/rec_evaluation")["validation_history_days"] == 345
     assert uci.query("SELECT DISTINCT list, source FROM ml.user_recommendations ORDER BY 1, 2") == [
-        ("buy_again", "ranker"), ("discovery", "blend"), ("discovery", "popularity")]
+        ("buy_again", "ranker"), ("discovery", "co_visitation"), ("discovery", "popularity")]
     # Every UCI product has a description: all products get neighbours, new ones from text.
     assert uci.scalar("SELECT count(DISTINCT product_id) FROM ml.similar_items") == uci.scalar(
         "SELECT count(DISTINCT product_id) FROM clean.events")

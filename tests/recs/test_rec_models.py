@@ -270,14 +270,35 @@ def test_popularity_is_served_unless_a_gain_over_it_is_sure():
     # (standard error 0.5 / sqrt(1000) = 0.016, so the interval is about 0.005 +- 0.026).
     swings = np.where(np.arange(1000) % 2 == 0, 0.5, -0.5)
     noisy = {"popularity": pop, "item_knn": pop + 0.005 + swings}
-    served, gains = confident_choice(noisy, order, "popularity", 2000, seed=0)
+    served, gains, _ = confident_choice(noisy, order, "popularity", 2000, seed=0)
     assert noisy["item_knn"].mean() > pop.mean()  # a naive choice would take it
     assert served == "popularity" and gains["item_knn"][0] < 0 < gains["item_knn"][1]
     # A real gap: als gains 0.1 for every user; item_knn is still noise.
     sure = noisy | {"als": pop + 0.1}
-    served, gains = confident_choice(sure, order, "popularity", 2000, seed=0)
-    assert served == "als" and gains["als"] == pytest.approx((0.1, 0.1))
+    served, gains, edge = confident_choice(sure, order, "popularity", 2000, seed=0)
+    assert served == "als" and gains["als"] == pytest.approx((0.1, 0.1)) and edge is None
     assert gains["popularity"] == (0.0, 0.0)
+
+
+def test_a_more_complex_model_needs_a_sure_gain_over_the_simpler_ones():
+    """Both item_knn and als beat popularity by 0.1 for every user; als adds 0.005 on average
+    with per-user swings of +-0.5 (within noise: interval about 0.005 +- 0.026), so the simpler
+    item_knn is served and the edge names als with that interval. With a steady 0.05 more,
+    als is served."""
+    from conv_assets.recs.models import confident_choice
+
+    pop = np.random.default_rng(6).uniform(0, 1, 1000)
+    swings = np.where(np.arange(1000) % 2 == 0, 0.5, -0.5)
+    order = ("popularity", "item_knn", "als")
+    close = {"popularity": pop, "item_knn": pop + 0.1, "als": pop + 0.105 + swings}
+    served, gains, edge = confident_choice(close, order, "popularity", 2000, seed=0)
+    assert close["als"].mean() > close["item_knn"].mean()  # the best mean is als
+    assert gains["als"][0] > 0 and gains["item_knn"] == pytest.approx((0.1, 0.1))
+    assert served == "item_knn" and edge[0] == "als"
+    assert edge[1][0] == pytest.approx(0.005 - 1.645 * 0.5 / np.sqrt(1000), abs=0.006)
+    assert edge[1][0] < 0 < edge[1][1]
+    apart = close | {"als": pop + 0.15}
+    assert confident_choice(apart, order, "popularity", 2000, seed=0)[::2] == ("als", None)
 
 
 def test_relevance_subset_keeps_each_users_items():
