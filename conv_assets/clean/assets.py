@@ -154,8 +154,9 @@ def clean_events(
                   "files": dg.MetadataValue.md(markdown_table(rejected_files))},
     )
     yield volume_check
-    # Duplicates are expected (reloads, resent files) and not a defect of the data.
-    defects = n_quar - by_reason.get("duplicate", 0)
+    # Duplicates (reloads, resent files) and event types the mapping ignores (GA4's page_view)
+    # are expected, not defects of the data.
+    defects = n_quar - by_reason.get("duplicate", 0) - by_reason.get("ignored_event_type", 0)
     share = defects / n_raw if n_raw else 0.0
     yield dg.AssetCheckResult(
         check_name="quarantine_share_below_threshold", asset_key=QUARANTINE,

@@ -83,6 +83,88 @@ SOURCES: dict[str, Mapping] = {
         event_type_values={"view": "view", "addtocart": "cart", "transaction": "purchase"},
         timestamp_unit="ms",
     ),
+    # Google Analytics 4's BigQuery export (JSONL or Parquet), Google's published schema: one row
+    # per element of `items`; the session is the user's `ga_session_id`; the channel is the
+    # event's own (collected_traffic_source, else its source/medium/campaign parameters), not
+    # traffic_source, which is the user's first acquisition. Other events (page_view, ...) are
+    # quarantined as ignored_event_type.
+    "ga4": Mapping(
+        name="ga4",
+        explode="items",
+        columns={
+            "event_time": "event_timestamp",
+            "event_type": "event_name",
+            "user_id": "user_pseudo_id | user_id",
+            "session_id": "event_params[key=ga_session_id].value.int_value"
+                          " | event_params[key=ga_session_id].value.string_value",
+            "product_id": "items.item_id",
+            "product_name": "items.item_name",
+            "category": "items.item_category",
+            "brand": "items.item_brand",
+            "price": "items.price",
+            "quantity": "items.quantity",
+            "order_id": "ecommerce.transaction_id",
+            "utm_source": "collected_traffic_source.manual_source"
+                          " | event_params[key=source].value.string_value",
+            "utm_medium": "collected_traffic_source.manual_medium"
+                          " | event_params[key=medium].value.string_value",
+            "utm_campaign": "collected_traffic_source.manual_campaign_name"
+                            " | event_params[key=campaign].value.string_value",
+            "referrer": "event_params[key=page_referrer].value.string_value",
+            "device": "device.category",
+            "country": "geo.country",
+            "coupon": "items.coupon | event_params[key=coupon].value.string_value",
+        },
+        optional=("session_id", "product_name", "category", "brand", "price", "quantity",
+                  "order_id", "utm_source", "utm_medium", "utm_campaign", "referrer", "device",
+                  "country", "coupon"),
+        event_type_values={"view_item": "view", "add_to_cart": "cart",
+                           "remove_from_cart": "remove_from_cart",
+                           "begin_checkout": "begin_checkout",
+                           "add_shipping_info": "add_shipping_info",
+                           "add_payment_info": "add_payment_info", "purchase": "purchase",
+                           "refund": "return"},
+        ignore_other_event_types=True,
+        timestamp_unit="us",
+    ),
+    # Segment / RudderStack e-commerce spec track calls (JSONL): one row per `products[]` element
+    # of an order or checkout, else the product in `properties`. Page, identify and other calls
+    # are quarantined as ignored_event_type. `context.sessionId` is RudderStack's session.
+    "segment": Mapping(
+        name="segment",
+        explode="properties.products",
+        columns={
+            "event_id": "messageId",
+            "event_time": "timestamp",
+            "event_type": "event",
+            "user_id": "userId | anonymousId",
+            "session_id": "context.sessionId",
+            "product_id": "properties.products.product_id | properties.product_id"
+                          " | properties.products.sku | properties.sku",
+            "product_name": "properties.products.name | properties.name",
+            "category": "properties.products.category | properties.category",
+            "brand": "properties.products.brand | properties.brand",
+            "price": "properties.products.price | properties.price",
+            "quantity": "properties.products.quantity | properties.quantity",
+            "order_id": "properties.order_id | properties.checkout_id",
+            "utm_source": "context.campaign.source",
+            "utm_medium": "context.campaign.medium",
+            "utm_campaign": "context.campaign.name",
+            "referrer": "context.page.referrer",
+            "device": "context.device.type",
+            "country": "context.location.country",
+            "coupon": "properties.products.coupon | properties.coupon",
+        },
+        optional=("event_id", "session_id", "product_name", "category", "brand", "price",
+                  "quantity", "order_id", "utm_source", "utm_medium", "utm_campaign", "referrer",
+                  "device", "country", "coupon"),
+        event_type_values={"Product Viewed": "view", "Product Added": "cart",
+                           "Product Removed": "remove_from_cart",
+                           "Checkout Started": "begin_checkout",
+                           "Payment Info Entered": "add_payment_info",
+                           "Order Completed": "purchase", "Order Refunded": "return"},
+        ignore_other_event_types=True,
+    ),
     "canonical": Mapping(
         name="canonical",
         columns={f: f for f in FIELDS},

@@ -68,6 +68,11 @@ class Mapping:
     encoding: str = "utf-8"
     # Canonical fields whose column may be absent from a file (read as NULL).
     optional: tuple[str, ...] = ()
+    # Nested exports: one row per element of this array (a dotted path); see `flatten`.
+    explode: str | None = None
+    # Event types the mapping does not name are quarantined as `ignored_event_type` (not a
+    # defect: GA4's page_view or Segment's page calls) instead of `unknown_event_type`.
+    ignore_other_event_types: bool = False
     # Built-in adapters only: a polars step on the renamed frame, for rules a mapping can't say.
     transform: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 
@@ -90,6 +95,12 @@ class Mapping:
             _zone(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise MappingError(f"mapping {self.name}: unknown timezone {self.timezone!r}") from None
+        for spec in [*self.columns.values(), *([self.explode] if self.explode else [])]:
+            for alt in spec.split(" | "):
+                try:
+                    _path_steps(alt.strip())
+                except MappingError as exc:
+                    raise MappingError(f"mapping {self.name}: {exc}") from None
         bad = {v for v in self.event_type_values.values() if not v or not v.replace("_", "").isalnum()}
         if bad:
             raise MappingError(f"mapping {self.name}: event types must be simple names: {sorted(bad)}")
@@ -120,7 +131,7 @@ def load_mapping(path: str | Path) -> Mapping:
     if not isinstance(doc, dict):
         raise MappingError(f"mapping file {p} must hold a YAML mapping of keys")
     allowed = {"format", "columns", "constants", "event_type_values", "timestamp",
-               "price_is_line_total", "csv"}
+               "price_is_line_total", "csv", "explode", "ignore_other_event_types"}
     extra = set(doc) - allowed
     if extra:
         raise MappingError(f"mapping file {p}: unknown keys {sorted(extra)}; allowed: {sorted(allowed)}")
@@ -150,6 +161,8 @@ def load_mapping(path: str | Path) -> Mapping:
         header=bool(csv.get("header", True)),
         column_names=tuple(str(n) for n in names) if names else None,
         encoding=str(csv.get("encoding", "utf-8")),
+        explode=str(doc["explode"]) if doc.get("explode") else None,
+        ignore_other_event_types=bool(doc.get("ignore_other_event_types", False)),
     )
 
 
@@ -272,12 +285,12 @@ def iter_tables(mapping: Mapping, path: Path, size: int | None = None) -> Iterat
         rows = max(1, size // max(1, pf.metadata.serialized_size // max(1, pf.metadata.num_rows or 1)))
         for batch in pf.iter_batches(batch_size=min(rows, 1_000_000)):
             if batch.num_rows:
-                yield _text_frame(pl.from_arrow(batch))
+                yield _text_frame(flatten(mapping, pl.from_arrow(batch)))
         return
     if fmt == "jsonl":
         for block in _byte_blocks(path, size, record_aware=False):
             if block.removeprefix(_BOM).strip():
-                yield _text_frame(pl.read_ndjson(block, infer_schema_length=None))
+                yield _text_frame(flatten(mapping, pl.read_ndjson(block, infer_schema_length=None)))
         return
     header = b""
     recode = mapping.encoding.lower().replace("-", "") not in ("utf8", "utf8lossy")
@@ -482,6 +495,8 @@ def _to_raw(
         pl.coalesce(
             row_error,
             pl.when(pl.col("_bad_bytes")).then(pl.lit("bad_encoding")),
+            pl.when(pl.lit(mapping.ignore_other_event_types) & pl.col("event_type").is_null())
+            .then(pl.lit("ignored_event_type")),
             pl.when(
                 pl.lit(has_prices) & (pl.col("event_type") == "purchase") & pl.col("price").is_null()
             ).then(pl.lit("bad_price")),
@@ -540,3 +555,143 @@ def file_days(
             hi = f_hi if hi is None else max(hi, f_hi)
             rows += frame.height
     return lo, hi, rows
+
+
+# --- Nested exports (GA4, Segment, any JSON or Parquet with structs and arrays) --------------
+# A source column in a mapping may be a path into nested data:
+#   `device.category`                          a field of a struct (dotted)
+#   `event_params[key=ga_session_id].value.int_value`
+#                                              the element of an array of structs whose field
+#                                              `key` is `ga_session_id`, then its fields
+#   `user_id | user_pseudo_id`                 the first alternative that is not NULL
+# and `explode: items` makes one row per element of that array (an event with none keeps one
+# row); paths starting `items.` then read the element. A path whose first name is a column of
+# the file but whose deeper fields are absent reads NULL (JSON exports leave empty fields out);
+# a path whose first name is not a column is a missing column.
+_ELEMENT = "__element"
+_ELEMENT_INDEX = "__element_index"
+
+
+def _path_steps(path: str) -> list[tuple[str, tuple[str, str] | None]]:
+    """`a.b[k=v].c` -> [("a", None), ("b", ("k", "v")), ("c", None)]."""
+    steps = []
+    for part in _split_path(path):
+        lookup = None
+        if part.endswith("]") and "[" in part:
+            part, _, cond = part[:-1].partition("[")
+            key, eq, value = cond.partition("=")
+            if not eq or not key.strip():
+                raise MappingError(f"path {path!r}: a lookup is written [field=value]")
+            lookup = (key.strip(), value.strip())
+        if not part:
+            raise MappingError(f"path {path!r} has an empty step")
+        steps.append((part, lookup))
+    return steps
+
+
+def _split_path(path: str) -> list[str]:
+    """Split on dots outside brackets (a lookup value may hold a dot)."""
+    parts, depth, cur = [], 0, ""
+    for ch in path:
+        if ch == "." and depth == 0:
+            parts.append(cur)
+            cur = ""
+            continue
+        depth += (ch == "[") - (ch == "]")
+        cur += ch
+    parts.append(cur)
+    return parts
+
+
+def _is_path(spec: str) -> bool:
+    return "." in spec or "[" in spec or " | " in spec
+
+
+def _resolve(path: str, schema: pl.Schema, element: str | None) -> pl.Expr | None:
+    """A text expression for one path, or None when its first name is not a column."""
+    if element and path.startswith(element + "."):
+        steps = [(_ELEMENT, None), *_path_steps(path[len(element) + 1:])]
+    elif path in schema:
+        return _as_text(pl.col(path), schema[path])
+    else:
+        steps = _path_steps(path)
+    first, lookup = steps[0]
+    if first not in schema:
+        return None
+    expr, dtype = pl.col(first), schema[first]
+    for i, (name, lookup) in enumerate(steps):
+        if i > 0:
+            fields = {f.name: f.dtype for f in dtype.fields} if isinstance(dtype, pl.Struct) else {}
+            if name not in fields:
+                return pl.lit(None, dtype=pl.String)
+            expr, dtype = expr.struct.field(name), fields[name]
+        if lookup is not None:
+            inner = dtype.inner if isinstance(dtype, pl.List) else None
+            fields = {f.name for f in inner.fields} if isinstance(inner, pl.Struct) else set()
+            if lookup[0] not in fields:
+                return pl.lit(None, dtype=pl.String)
+            key = pl.element().struct.field(lookup[0]).cast(pl.String)
+            expr = expr.list.eval(pl.element().filter(key == lookup[1])).list.first()
+            dtype = inner
+    return _as_text(expr, dtype)
+
+
+def _as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    if dtype.is_nested():
+        return expr.struct.json_encode() if isinstance(dtype, pl.Struct) else pl.lit(None, pl.String)
+    return expr.cast(pl.String)
+
+
+def flatten(mapping: Mapping, df: pl.DataFrame) -> pl.DataFrame:
+    """Resolve the mapping's nested paths to flat text columns named by the path, one row per
+    element of `explode`; nested columns nobody asked for are dropped."""
+    specs = [s for s in mapping.source_columns if s not in df.columns and _is_path(s)]
+    if not specs and not mapping.explode and not any(t.is_nested() for t in df.schema.values()):
+        return df
+    element = mapping.explode
+    if element:
+        arr = _resolve_array(element, df.schema)
+        if arr is not None:
+            df = df.with_columns(arr.alias(_ELEMENT))
+            df = df.with_columns(
+                pl.int_ranges(0, pl.col(_ELEMENT).list.len()).alias(_ELEMENT_INDEX)
+            ).explode(_ELEMENT, _ELEMENT_INDEX, empty_as_null=True)
+    schema = df.schema
+    flat = {}
+    for spec in specs:
+        alternatives = [e for e in (_resolve(a.strip(), schema, element) for a in spec.split(" | "))
+                        if e is not None]
+        if alternatives:
+            flat[spec] = pl.coalesce(alternatives) if len(alternatives) > 1 else alternatives[0]
+    event_id = mapping.columns.get("event_id")
+    if event_id is not None and _ELEMENT_INDEX in schema and (event_id in flat or event_id in schema):
+        # one event, several elements: each row keeps the event's id plus its element's index
+        base = flat.get(event_id, pl.col(event_id).cast(pl.String))
+        flat[event_id] = pl.when(pl.col(_ELEMENT_INDEX).is_not_null()).then(
+            base + pl.lit("#") + pl.col(_ELEMENT_INDEX).cast(pl.String)).otherwise(base)
+    names = [c for c, t in schema.items()
+             if not t.is_nested() and c != _ELEMENT_INDEX and c not in flat] + list(flat)
+    if not names:
+        # nothing flat to keep: one nested column as JSON text keeps the rows (and their count)
+        c = next(c for c, t in schema.items() if t.is_nested() and c != _ELEMENT)
+        flat[c] = (pl.struct(pl.col(c).alias("v")).struct.json_encode()
+                   .str.strip_prefix('{"v":').str.strip_suffix("}"))
+        names = [c]
+    # with_columns, not select: a path that reads NULL is a literal, which select would make a
+    # frame of one row
+    return df.with_columns(e.alias(name) for name, e in flat.items()).select(names)
+
+
+def _resolve_array(path: str, schema: pl.Schema) -> pl.Expr | None:
+    steps = _path_steps(path)
+    if steps[0][0] not in schema:
+        return None
+    expr, dtype = pl.col(steps[0][0]), schema[steps[0][0]]
+    for name, _ in steps[1:]:
+        fields = {f.name: f.dtype for f in dtype.fields} if isinstance(dtype, pl.Struct) else {}
+        if name not in fields:
+            return None
+        expr, dtype = expr.struct.field(name), fields[name]
+    if not isinstance(dtype, pl.List):
+        return None if dtype == pl.Null else expr.cast(pl.List(pl.String))
+    return expr

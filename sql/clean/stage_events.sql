@@ -1,6 +1,7 @@
 -- Type, validate, deduplicate and sessionise the raw rows of [$start, $end) into a temp table.
 -- Each row gets either a quarantine `reason` or a session. Reasons, first match wins:
---   row_error from the adapter (unreadable_file, missing_column, bad_encoding, bad_price),
+--   row_error from the adapter (unreadable_file, missing_column, bad_encoding,
+--   ignored_event_type, bad_price),
 --   bad_timestamp, out_of_range_date, unknown_event_type, missing_user, missing_product,
 --   bad_price, bad_quantity, bad_discount, and finally duplicate (same event_id as an earlier valid row).
 CREATE OR REPLACE TEMP TABLE staged AS

@@ -112,3 +112,51 @@ def test_retailrocket(rows):
 @given(st.lists(row, min_size=1, max_size=15))
 def test_canonical(rows):
     check("canonical", rows)
+
+
+# Nested exports: records with the ga4 and segment field names holding random values of random
+# shapes (strings, numbers, objects, arrays, missing), one JSON object per line.
+KEYS = ["event_timestamp", "event_name", "user_pseudo_id", "user_id", "event_params", "items",
+        "ecommerce", "device", "geo", "collected_traffic_source", "key", "value", "int_value",
+        "string_value", "item_id", "price", "quantity", "transaction_id", "category", "country",
+        "timestamp", "event", "userId", "anonymousId", "messageId", "properties", "products",
+        "product_id", "context", "campaign", "source"]
+leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**16, 10**16), st.floats(allow_nan=False),
+                 st.sampled_from(PLAUSIBLE + ["view_item", "purchase", "Order Completed",
+                                              "1793534400000000", "2026-11-02T10:00:00Z"]))
+value = st.recursive(leaf, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)),
+    max_leaves=12)
+record = st.dictionaries(st.sampled_from(KEYS), value, min_size=1, max_size=8)
+
+
+def check_nested(source: str, records: list[dict]) -> None:
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "f.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        frame, _ = read_landed(SOURCES[source], path, "f.jsonl", date(2000, 1, 1), date(2030, 1, 1))
+    con = clean_in_memory(frame)
+    n_raw, n_clean, n_quar, unreadable = (con.execute(sql).fetchall()[0][0] for sql in (
+        "SELECT count(*) FROM raw.events", "SELECT count(*) FROM clean.events",
+        "SELECT count(*) FROM clean.quarantine",
+        "SELECT count(*) FROM clean.quarantine WHERE reason = 'unreadable_file'"))
+    con.close()
+    assert n_raw == n_clean + n_quar
+    if unreadable:
+        assert n_raw == 1
+    else:
+        assert n_raw >= len(records)  # one row per event at least (more where arrays explode)
+
+
+@SETTINGS
+@given(st.lists(record, min_size=1, max_size=10))
+def test_ga4(records):
+    check_nested("ga4", records)
+
+
+@SETTINGS
+@given(st.lists(record, min_size=1, max_size=10))
+def test_segment(records):
+    check_nested("segment", records)
