@@ -22,6 +22,8 @@ GLOBAL_MODELS = [
     dg.AssetKey(["analytics", "product_conversion"]),
     dg.AssetKey(["analytics", "customer_value"]),
     dg.AssetKey(["analytics", "cohort_retention"]),
+    dg.AssetKey(["analytics", "user_lifecycle"]),
+    dg.AssetKey(["analytics", "channel_attribution"]),
     dg.AssetKey(["ml", "sales_forecasts"]),
     dg.AssetKey(["ml", "forecast_backtest"]),
     dg.AssetKey(["analytics", "suspicious_activity"]),

@@ -33,7 +33,8 @@ DDL = [
     "analytics/create_purchase_propensity", "analytics/create_campaign_audiences",
     "ml/create_interactions", "ml/create_item_factors", "ml/create_user_factors",
     "ml/create_user_recommendations", "ml/create_new_user_recommendations", "ml/create_similar_items",
-    "ml/create_rec_evaluation",
+    "ml/create_rec_evaluation", "analytics/create_user_lifecycle",
+    "analytics/create_channel_attribution",
     # Analyst views, over the tables above.
     "views/funnel_28d_by_category", "views/top_abandoned_products", "views/cohort_matrix_monthly",
 ]

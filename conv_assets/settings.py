@@ -26,6 +26,7 @@ class Settings:
     product_window_days: int
     exclude_suspicious: bool
     batch_rows: int
+    attribution_lookback_days: int
 
 
 def _float(name: str, default: float) -> float:
@@ -59,4 +60,6 @@ def load_settings() -> Settings:
         in ("1", "true", "yes"),
         # Events per batch of days that clean, sessions and the funnel process at once.
         batch_rows=max(1, int(_float("CONV_BATCH_ROWS", 1_000_000))),
+        # Sessions up to this many days before an order share its credit (channel_attribution).
+        attribution_lookback_days=max(0, int(_float("CONV_ATTRIBUTION_LOOKBACK_DAYS", 30))),
     )

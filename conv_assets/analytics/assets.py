@@ -1,9 +1,17 @@
-"""Conversion analytics: sessions, the daily funnel, product conversion, customers and cohorts."""
+"""Conversion analytics: sessions, the daily funnel, product conversion, customers, cohorts,
+the users' weekly lifecycle and channel attribution."""
 
 import dagster as dg
+import polars as pl
 
 from conv_assets.anomaly import Band, check_result, judge
-from conv_assets.metadata import png_markdown, table_metadata, window_count, window_preview
+from conv_assets.metadata import (
+    markdown_table,
+    png_markdown,
+    table_metadata,
+    window_count,
+    window_preview,
+)
 from conv_assets.partitions import DAILY_FRESHNESS, daily_partitions, day_batches, window
 from conv_assets.resources import (
     WRITE_POOL,
@@ -215,4 +223,128 @@ def cohort_retention(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata=meta)
 
 
-ASSETS = [sessions, daily_funnel, product_conversion, customer_value, cohort_retention]
+@dg.asset(key=["analytics", "user_lifecycle"], deps=[CLEAN_EVENTS], kinds={"duckdb", "matplotlib"},
+          **_GLOBAL)
+def user_lifecycle(warehouse: Warehouse) -> dg.MaterializeResult:
+    """Per week (Monday to Sunday) and activity (any event; purchase): new, returning,
+    resurrecting and dormant users, and the quick ratio (new + resurrecting) / dormant."""
+    meta = _replace_global(warehouse, "analytics.user_lifecycle", "analytics/replace_user_lifecycle")
+    with warehouse.connect() as con:
+        weeks = query_frame(con, "SELECT * FROM analytics.user_lifecycle ORDER BY activity, week", {})
+    if not weeks.is_empty():
+        meta["lifecycle_chart"] = _lifecycle_chart(weeks)
+    return dg.MaterializeResult(metadata=meta)
+
+
+def _lifecycle_chart(weeks) -> dg.MetadataValue:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    w = weeks.filter(weeks["activity"] == "any").tail(26)
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    x = list(range(w.height))
+    bottom = [0] * w.height
+    for col, color in (("new_users", "#55a868"), ("returning_users", "#4c72b0"),
+                       ("resurrecting_users", "#8172b2")):
+        vals = w[col].to_list()
+        ax.bar(x, vals, bottom=bottom, color=color, label=col.removesuffix("_users"))
+        bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+    ax.bar(x, [-v for v in w["dormant_users"].to_list()], color="#c44e52", label="dormant")
+    ax.set_xticks(x[::4], [str(d) for d in w["week"].to_list()][::4], fontsize=7)
+    ax.axhline(0, color="black", linewidth=0.5)
+    ax.set_title("Users per week by lifecycle status (last 26 weeks)")
+    ax.legend(fontsize=7, ncol=4)
+    fig.tight_layout()
+    value = png_markdown(fig, "lifecycle")
+    plt.close(fig)
+    return value
+
+
+ATTRIBUTION_MODELS = ["first_touch", "last_touch", "linear", "position_based"]
+
+
+@dg.asset(
+    key=["analytics", "channel_attribution"], deps=[CLEAN_EVENTS], kinds={"duckdb", "matplotlib"},
+    check_specs=[dg.AssetCheckSpec(
+        "credits_add_up", asset=["analytics", "channel_attribution"],
+        description="For every model, the credited orders and revenue equal the orders and "
+                    "revenue in clean events (each order's credits add up to 1).",
+    )],
+    **_GLOBAL,
+)
+def channel_attribution(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """Each order's revenue credited to the channels of the user's sessions in the lookback
+    window before it (CONV_ATTRIBUTION_LOOKBACK_DAYS, 30) and its own session, by first touch,
+    last touch, linear and position-based (40/20/40) models, per order day and channel; with
+    spend, cost per order and ROAS from landed marketing_spend*.csv files (date, channel, spend)."""
+    from conv_assets.sources import list_spend_files
+
+    settings = load_settings()
+    spend_files = list_spend_files(settings.landing_dir)
+    with warehouse.connect() as con:
+        if spend_files:
+            run_sql(con, "analytics/stage_marketing_spend", paths=[str(p) for p in spend_files])
+        else:
+            run_sql(con, "analytics/stage_no_marketing_spend")
+        rejected = query_frame(con, "SELECT * FROM marketing_spend_rejected", {})
+        with transaction(con, "analytics.channel_attribution"):
+            run_sql(con, "analytics/replace_channel_attribution",
+                    lookback_days=settings.attribution_lookback_days)
+        table = "analytics.channel_attribution"
+        rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        by_model = query_frame(con, (
+            "SELECT model, channel, sum(attributed_orders) AS orders, "
+            "sum(attributed_revenue) AS revenue, sum(spend) AS spend FROM analytics.channel_attribution "
+            "GROUP BY ALL ORDER BY model, revenue DESC NULLS LAST, orders DESC"), {})
+        totals = sql_frame(con, "analytics/check_channel_attribution")
+        meta = table_metadata(con, table, rows, query_frame(con, f"SELECT * FROM {table} LIMIT 10", {}))
+    if rejected.height:
+        context.log.warning(f"{rejected.height} marketing_spend rows rejected (unparseable date or "
+                            "spend, negative spend or no channel); see the asset's metadata")
+    meta |= {
+        "lookback_days": settings.attribution_lookback_days,
+        "spend_files": dg.MetadataValue.json([str(p) for p in spend_files]),
+        "spend_rows_rejected": dg.MetadataValue.md(markdown_table(rejected.head(20))),
+        "by_model_and_channel": dg.MetadataValue.md(markdown_table(by_model)),
+    }
+    if not by_model.is_empty():
+        meta["attribution_chart"] = _attribution_chart(by_model)
+    yield dg.MaterializeResult(metadata=meta)
+    bad = totals.filter(
+        ((totals["orders"] - totals["credited_orders"]).abs() > 1e-6)
+        | ((totals["revenue"].cast(float) - totals["credited_revenue"].cast(float)).abs() > 1e-2)
+    )
+    yield dg.AssetCheckResult(
+        check_name="credits_add_up", passed=bad.is_empty(),
+        metadata={"per_model": dg.MetadataValue.md(markdown_table(totals))},
+    )
+
+
+def _attribution_chart(by_model) -> dg.MetadataValue:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    measure = "revenue" if by_model["revenue"].null_count() < by_model.height else "orders"
+    top = by_model.group_by("channel").agg(total=pl.col(measure).sum())
+    channels = top.sort("total", descending=True)["channel"].head(8).to_list()
+    fig, ax = plt.subplots(figsize=(7, 3))
+    width = 0.2
+    for i, model in enumerate(ATTRIBUTION_MODELS):
+        m = {r["channel"]: r[measure] for r in by_model.filter(by_model["model"] == model).iter_rows(named=True)}
+        ax.bar([j + i * width for j in range(len(channels))],
+               [float(m.get(c) or 0) for c in channels], width, label=model)
+    ax.set_xticks([j + 1.5 * width for j in range(len(channels))], channels, fontsize=7, rotation=20)
+    ax.set_title(f"Attributed {measure} by channel and model")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    value = png_markdown(fig, "attribution")
+    plt.close(fig)
+    return value
+
+
+ASSETS = [sessions, daily_funnel, product_conversion, customer_value, cohort_retention,
+          user_lifecycle, channel_attribution]

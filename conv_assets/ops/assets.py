@@ -52,6 +52,7 @@ def publish(warehouse: Warehouse) -> tuple[Path, int]:
         ["clean", "events"], ["clean", "quarantine"], ["analytics", "sessions"],
         ["analytics", "daily_funnel"], ["analytics", "product_conversion"],
         ["analytics", "customer_value"], ["analytics", "cohort_retention"],
+        ["analytics", "user_lifecycle"], ["analytics", "channel_attribution"],
         ["analytics", "daily_sales"], ["ml", "sales_forecasts"], ["ml", "forecast_backtest"],
         ["analytics", "suspicious_activity"], ["analytics", "user_features"],
         ["analytics", "user_segments"], ["analytics", "segment_summary"],

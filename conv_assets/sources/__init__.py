@@ -26,6 +26,7 @@ __all__ = [
     "file_days",
     "iter_landed",
     "list_landed_files",
+    "list_spend_files",
     "read_landed",
     "resolve_mapping",
     "sha256_file",
@@ -193,8 +194,13 @@ _DATA_SUFFIXES = tuple(
 ) + (".parquet",)
 
 
+# Files named marketing_spend* are not events: analytics/channel_attribution reads them.
+SPEND_PREFIX = "marketing_spend"
+
+
 def list_landed_files(landing_dir: str | Path) -> list[Path]:
-    """Data files under the landing directory, sorted; hidden and in-progress files are skipped."""
+    """Event files under the landing directory, sorted; hidden and in-progress files, and the
+    marketing_spend files, are skipped."""
     root = Path(landing_dir)
     if not root.is_dir():
         return []
@@ -206,8 +212,19 @@ def list_landed_files(landing_dir: str | Path) -> list[Path]:
         name = p.name.lower()
         if name.endswith(_SKIP_SUFFIXES) or not name.endswith(_DATA_SUFFIXES):
             continue
+        if name.startswith(SPEND_PREFIX):
+            continue
         out.append(p)
     return out
+
+
+def list_spend_files(landing_dir: str | Path) -> list[Path]:
+    """The landed marketing_spend CSV files (date, channel, spend), sorted."""
+    root = Path(landing_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob(f"{SPEND_PREFIX}*.csv") if p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 
 def unreadable_paths(root: Path) -> list[str]:
