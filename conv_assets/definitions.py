@@ -8,7 +8,7 @@ from conv_assets.analytics.assets import ASSETS as ANALYTICS
 from conv_assets.clean.assets import clean_events
 from conv_assets.forecast.assets import ASSETS as FORECAST
 from conv_assets.ingest.assets import raw_events
-from conv_assets.jobs import EXECUTOR, daily_analytics_job, ingest_job, models_job
+from conv_assets.jobs import EXECUTOR, daily_analytics_job, funnel_job, ingest_job, models_job
 from conv_assets.ops.assets import analyst_copy, lake_maintenance
 from conv_assets.recs.assets import ASSETS as RECS
 from conv_assets.resources import Landing, Warehouse
@@ -37,7 +37,7 @@ ASSETS = [raw_events, clean_events, *ANALYTICS, *FORECAST, *USERS, *RECS,
 
 defs = dg.Definitions(
     assets=ASSETS,
-    jobs=[ingest_job, daily_analytics_job, models_job],
+    jobs=[ingest_job, daily_analytics_job, funnel_job, models_job],
     schedules=[daily_schedule, models_schedule, *([lake_maintenance_schedule] if LAKE else [])],
     sensors=[landing_sensor, daily_chain_sensor, automation_sensor],
     resources=build_resources(),

@@ -50,6 +50,12 @@ daily_analytics_job = dg.define_asset_job(
     "daily_analytics_job", selection=dg.AssetSelection.assets(*DAILY_ANALYTICS),
     executor_def=dg.in_process_executor,
 )
+# Launched by daily_chain_sensor beside it: user funnels of the entry days whose conversion window
+# the rebuilt days fall in.
+FUNNELS = [dg.AssetKey(["analytics", "user_funnel"]), dg.AssetKey(["analytics", "funnel_time_to_convert"])]
+funnel_job = dg.define_asset_job(
+    "funnel_job", selection=dg.AssetSelection.assets(*FUNNELS), executor_def=dg.in_process_executor
+)
 # Whole-history tables and models, retrained on their own schedule.
 models_job = dg.define_asset_job(
     "models_job", selection=dg.AssetSelection.assets(*GLOBAL_MODELS), executor_def=EXECUTOR

@@ -34,7 +34,8 @@ DDL = [
     "ml/create_interactions", "ml/create_item_factors", "ml/create_user_factors",
     "ml/create_user_recommendations", "ml/create_new_user_recommendations", "ml/create_similar_items",
     "ml/create_rec_evaluation", "analytics/create_user_lifecycle",
-    "analytics/create_channel_attribution",
+    "analytics/create_channel_attribution", "analytics/create_user_funnel",
+    "analytics/create_funnel_time_to_convert",
     # Analyst views, over the tables above.
     "views/funnel_28d_by_category", "views/top_abandoned_products", "views/cohort_matrix_monthly",
 ]

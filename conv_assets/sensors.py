@@ -10,7 +10,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from conv_assets.jobs import CLEAN, daily_analytics_job, ingest_job
+from conv_assets.funnels import max_window_days
+from conv_assets.jobs import CLEAN, daily_analytics_job, funnel_job, ingest_job
 from conv_assets.partitions import daily_partitions, first_and_last_day
 from conv_assets.resources import Landing
 from conv_assets.sources import (
@@ -169,15 +170,24 @@ def chain_range(first: date, last: date) -> tuple[str, str]:
     return lo.isoformat(), hi.isoformat()
 
 
+def funnel_range(first: date, last: date) -> tuple[str, str]:
+    """Entry days whose user funnels read clean events of [first, last]: those days and the
+    funnels' longest window before them, within the existing partitions."""
+    lo = max(first - timedelta(days=max_window_days()),
+             date.fromisoformat(daily_partitions.get_first_partition_key()))
+    return lo.isoformat(), min(last, _last_partition()).isoformat()
+
+
 @dg.run_status_sensor(
     name="daily_chain_sensor",
     run_status=dg.DagsterRunStatus.SUCCESS,
-    request_job=daily_analytics_job,
+    request_jobs=[daily_analytics_job, funnel_job],
     minimum_interval_seconds=CHAIN_INTERVAL,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="After any successful run that rebuilt clean events (landing sensor, schedule, "
     "backfill), rebuilds sessions, daily funnel and daily sales for those days and one day on "
-    "each side, in one run.",
+    "each side, in one run, and the user funnels of the entry days whose window they fall in "
+    "(funnel_job).",
 )
 def daily_chain_sensor(context: dg.RunStatusSensorContext):
     run = context.dagster_run
@@ -194,12 +204,19 @@ def daily_chain_sensor(context: dg.RunStatusSensorContext):
         return dg.SkipReason(f"run {run.run_id} did not rebuild clean events")
     days = date.fromisoformat(rebuilt[0]), date.fromisoformat(rebuilt[-1])
     start, end = chain_range(*days)
+    f_start, f_end = funnel_range(*days)
     context.log.info(f"run {run.run_id} rebuilt clean events {days[0]}..{days[1]}: "
-                     f"daily analytics for {start}..{end}")
-    return dg.RunRequest(
-        run_key=f"chain:{run.run_id}",
-        tags={RANGE_START: start, RANGE_END: end, "conv/after_run": run.run_id},
-    )
+                     f"daily analytics for {start}..{end}, user funnels for {f_start}..{f_end}")
+    return [
+        dg.RunRequest(
+            run_key=f"chain:{run.run_id}", job_name=daily_analytics_job.name,
+            tags={RANGE_START: start, RANGE_END: end, "conv/after_run": run.run_id},
+        ),
+        dg.RunRequest(
+            run_key=f"funnels:{run.run_id}", job_name=funnel_job.name,
+            tags={RANGE_START: f_start, RANGE_END: f_end, "conv/after_run": run.run_id},
+        ),
+    ]
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(

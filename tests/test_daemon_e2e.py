@@ -66,6 +66,22 @@ def expected(landing: Path, days: list[date]) -> dict:
         SELECT CAST(min(ts) AS DATE) AS day, 1 AS one FROM s GROUP BY user_id, n""").fetchall()
     for d in days:
         out[d]["sessions"] = sum(1 for day, _ in sessions if day == d)
+    # The default user funnel (view, cart after it, purchase after that, within 7 days of the
+    # day's first view), users per entry day and step, across sessions.
+    steps = con.execute("""
+        WITH entries AS (SELECT user_id, CAST(ts AS DATE) AS d, min(ts) AS t0 FROM e
+                         WHERE event_type = 'view' GROUP BY ALL),
+        carts AS (SELECT n.user_id, n.d, n.t0, min(x.ts) AS t1 FROM entries n
+                  JOIN e x ON x.user_id = n.user_id AND x.event_type = 'cart' AND x.ts >= n.t0
+                   AND x.ts <= n.t0 + INTERVAL 7 DAY GROUP BY ALL),
+        buys AS (SELECT c.user_id, c.d FROM carts c
+                 JOIN e x ON x.user_id = c.user_id AND x.event_type = 'purchase' AND x.ts >= c.t1
+                  AND x.ts <= c.t0 + INTERVAL 7 DAY GROUP BY ALL)
+        SELECT d, 1, count(*) FROM entries GROUP BY d UNION ALL SELECT d, 2, count(*) FROM carts
+        GROUP BY d UNION ALL SELECT d, 3, count(*) FROM buys GROUP BY d""").fetchall()
+    for d in days:
+        for k in (1, 2, 3):
+            out[d][f"funnel_step_{k}"] = sum(n for day, s, n in steps if day == d and s == k)
     con.close()
     return out
 
@@ -85,6 +101,9 @@ CHECKSUMS = {
     "analytics.daily_funnel": "SELECT count(*), bit_xor(hash(event_date, category, sessions, "
                               "sessions_with_cart, orders, units, revenue)) FROM analytics.daily_funnel "
                               "WHERE event_date BETWEEN $a AND $b",
+    "analytics.user_funnel": "SELECT count(*), bit_xor(hash(funnel, entry_date, breakdown, breakdown_value, "
+                             "step, entered, converted)) FROM analytics.user_funnel "
+                             "WHERE entry_date BETWEEN $a AND $b",
     "analytics.daily_sales": "SELECT count(*), bit_xor(hash(event_date, orders, units, revenue, buyers)) "
                              "FROM analytics.daily_sales WHERE series = 'total' AND event_date BETWEEN $a AND $b",
 }
@@ -121,7 +140,11 @@ def observed(connect, days: list[date]) -> dict | None:
             sales = con.execute(
                 "SELECT revenue FROM analytics.daily_sales WHERE event_date = $d AND series = 'total'",
                 q).fetchone()
-            out[d] = {"events": events, "sessions": sessions,
+            reached = dict(con.execute(
+                "SELECT step, entered FROM analytics.user_funnel WHERE funnel = 'purchase' "
+                "AND breakdown = 'all' AND entry_date = $d", q).fetchall())
+            out[d] = {**{f"funnel_step_{k}": reached.get(k, 0) for k in (1, 2, 3)},
+                      "events": events, "sessions": sessions,
                       "funnel_sessions": funnel[0] if funnel else None,
                       "orders": funnel[1] if funnel else None,
                       "revenue": float(sales[0]) if sales and sales[0] is not None else None}
@@ -350,20 +373,29 @@ def run_daemon_scenario(tmp_path, monkeypatch, lake=None) -> None:
             time.sleep(2)
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
-            chained = instance.get_runs(dg.RunsFilter(tags={"conv/after_run": nightly.run_id}))
-            if chained and chained[0].status == dg.DagsterRunStatus.SUCCESS:
+            chained = instance.get_runs(dg.RunsFilter(job_name="daily_analytics_job",
+                                                      tags={"conv/after_run": nightly.run_id}))
+            funnels = instance.get_runs(dg.RunsFilter(job_name="funnel_job",
+                                                      tags={"conv/after_run": nightly.run_id}))
+            if chained and funnels and all(r[0].status == dg.DagsterRunStatus.SUCCESS
+                                           for r in (chained, funnels)):
                 break
             assert time.monotonic() < deadline, f"no daily analytics after the nightly run: {chained}"
             time.sleep(2)
         assert chained[0].tags["dagster/asset_partition_range_start"] == days[4].isoformat()
         assert chained[0].tags["dagster/asset_partition_range_end"] == (days[6] + timedelta(days=1)).isoformat()
+        # the user funnels of the entry days whose 7-day window holds the rebuilt days
+        assert funnels[0].tags["dagster/asset_partition_range_start"] == (
+            days[5] - timedelta(days=7)).isoformat()
+        assert funnels[0].tags["dagster/asset_partition_range_end"] == days[6].isoformat()
         wait_until_matches(dep.landing, dep.read, days[:6], "after the nightly run")
 
         # Equal, by checksums, to one uninterrupted in-process run over the same files.
         ref = tmp_path / "ref.duckdb"
         (tmp_path / "refhome").mkdir()
         daily = " or ".join(f"key:{k}" for k in ("raw/events", "clean/events", "analytics/sessions",
-                                                 "analytics/daily_funnel", "analytics/daily_sales"))
+                                                 "analytics/daily_funnel", "analytics/daily_sales",
+                                                 "analytics/user_funnel"))
         done = subprocess.run(
             [str(Path(sys.executable).parent / "conv-assets"), "run", "--select", daily],
             env={**{k: v for k, v in dep.env.items() if not k.startswith("CONV_LAKE")},

@@ -167,3 +167,10 @@ def test_chain_covers_the_neighbouring_days_within_the_partitions():
     assert chain_range(date(2024, 5, 6), date(2024, 5, 8)) == ("2024-05-05", "2024-05-09")
     last = date.fromisoformat(daily_partitions.get_last_partition_key())
     assert chain_range(last, last)[1] == last.isoformat()
+
+
+def test_user_funnels_rebuild_the_entry_days_whose_window_holds_the_changed_days():
+    from conv_assets.sensors import funnel_range
+
+    # the default funnels' window is 7 days: a change on 05-10..05-12 touches entries from 05-03
+    assert funnel_range(date(2024, 5, 10), date(2024, 5, 12)) == ("2024-05-03", "2024-05-12")

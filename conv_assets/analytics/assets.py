@@ -5,6 +5,7 @@ import dagster as dg
 import polars as pl
 
 from conv_assets.anomaly import Band, check_result, judge
+from conv_assets.funnels import load_funnels, max_window_days, steps_frame
 from conv_assets.metadata import (
     markdown_table,
     png_markdown,
@@ -346,5 +347,124 @@ def _attribution_chart(by_model) -> dg.MetadataValue:
     return value
 
 
+USER_FUNNEL = dg.AssetKey(["analytics", "user_funnel"])
+TIME_TO_CONVERT = dg.AssetKey(["analytics", "funnel_time_to_convert"])
+# An entry day's rows read the events of that day and of the funnels' windows after it.
+FUNNEL_DAYS = dg.TimeWindowPartitionMapping(start_offset=0, end_offset=max_window_days())
+_FUNNEL_SPEC = {"deps": [dg.AssetDep(CLEAN_EVENTS, partition_mapping=FUNNEL_DAYS)],
+                "kinds": {"duckdb", "matplotlib"}, "group_name": "analytics",
+                "owners": ["team:analytics"], "freshness_policy": DAILY_FRESHNESS}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(USER_FUNNEL, **_FUNNEL_SPEC, description=(
+            "Per funnel (CONV_FUNNELS), entry day, breakdown (all, category, channel, device, "
+            "country, user_type) and step: users who reached the step within the funnel's window "
+            "across sessions, converted to the next, drop-off and hours to the next step (p50, "
+            "p90). Rebuilt for the days whose window a changed day falls in.")),
+        dg.AssetSpec(TIME_TO_CONVERT, **_FUNNEL_SPEC, description=(
+            "Per funnel, entry day and pair of steps: users by time taken to convert, in buckets "
+            "from under a minute to 7 days or more.")),
+    ],
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WRITE_POOL,
+)
+def user_funnel(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """Both tables from one pass: see sql/analytics/stage_user_funnel.sql, insert_funnel_step.sql
+    (once per step), insert_user_funnel.sql and insert_funnel_time_to_convert.sql."""
+    funnels = load_funnels()
+    steps = steps_frame(funnels)
+    longest = max(f.window_days for f in funnels)
+    start, end = window(context)
+    with warehouse.connect() as con:
+        con.register("funnel_steps_in", steps.to_arrow())
+        run_sql(con, "analytics/stage_funnel_steps")
+        for lo, hi in _batches(con, start, end):
+            run_sql(con, "analytics/stage_user_funnel", start=lo, end=hi, max_window=longest)
+            for k in range(2, int(steps["steps"].max()) + 1):
+                run_sql(con, "analytics/insert_funnel_step", step=k)
+            with transaction(con, "analytics.user_funnel"):
+                run_sql(con, "analytics/delete_user_funnel", start=lo, end=hi)
+                run_sql(con, "analytics/insert_user_funnel", start=lo, end=hi)
+            with transaction(con, "analytics.funnel_time_to_convert"):
+                run_sql(con, "analytics/delete_funnel_time_to_convert", start=lo, end=hi)
+                run_sql(con, "analytics/insert_funnel_time_to_convert")
+        metas = {}
+        for key, table, col in ((USER_FUNNEL, "analytics.user_funnel", "entry_date"),
+                                (TIME_TO_CONVERT, "analytics.funnel_time_to_convert", "entry_date")):
+            rows = window_count(con, table, start, end, col)
+            metas[key] = table_metadata(con, table, rows, window_preview(con, table, start, end, col))
+        overall = query_frame(con, (
+            "SELECT funnel, step, any_value(step_name) AS step_name, CAST(sum(entered) AS BIGINT) AS entered "
+            "FROM analytics.user_funnel WHERE breakdown = 'all' AND entry_date >= $start "
+            "AND entry_date < $end GROUP BY ALL ORDER BY funnel, step"), {"start": start, "end": end})
+        buckets = query_frame(con, (
+            "SELECT funnel, from_step, to_step, bucket_order, any_value(bucket) AS bucket, "
+            "CAST(sum(users) AS BIGINT) AS users FROM analytics.funnel_time_to_convert WHERE entry_date >= $start "
+            "AND entry_date < $end GROUP BY ALL ORDER BY ALL"), {"start": start, "end": end})
+    metas[USER_FUNNEL] |= {
+        "funnels": dg.MetadataValue.md(markdown_table(steps.select(
+            "funnel", "step", "step_name", "strict", "window_days"), max_rows=50)),
+        "window_totals": dg.MetadataValue.md(markdown_table(overall, max_rows=50)),
+    }
+    if not overall.is_empty():
+        metas[USER_FUNNEL]["funnel_chart"] = _user_funnel_chart(overall)
+    if not buckets.is_empty():
+        metas[TIME_TO_CONVERT]["time_to_convert_chart"] = _time_to_convert_chart(buckets)
+    for key, meta in metas.items():
+        yield dg.MaterializeResult(asset_key=key, metadata=meta)
+
+
+def _user_funnel_chart(overall) -> dg.MetadataValue:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = overall["funnel"].unique(maintain_order=True).to_list()
+    fig, axes = plt.subplots(len(names), 1, figsize=(6, 1.4 + 0.5 * overall.height), squeeze=False)
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        f = overall.filter(overall["funnel"] == name)
+        labels, n = f["step_name"].to_list()[::-1], f["entered"].to_list()[::-1]
+        ax.barh(labels, n, color="#4c72b0")
+        top = max(n) or 1
+        for i, v in enumerate(n):
+            ax.text(v, i, f" {v:,} ({v / top:.1%})", va="center", fontsize=8)
+        ax.set_xlim(0, top * 1.4)
+        ax.set_title(f"{name}: users per step (entry days of this run)", fontsize=9)
+    fig.tight_layout()
+    value = png_markdown(fig, "user funnel")
+    plt.close(fig)
+    return value
+
+
+def _time_to_convert_chart(buckets) -> dg.MetadataValue:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pairs = buckets.select("funnel", "from_step", "to_step").unique(maintain_order=True).rows()
+    fig, ax = plt.subplots(figsize=(7, 3))
+    labels = ["under 1 min", "1-10 min", "10-60 min", "1-6 h", "6-24 h", "1-3 d", "3-7 d", "7 d or more"]
+    width = 0.8 / max(1, len(pairs))
+    for i, (f, a, b) in enumerate(pairs):
+        sub = buckets.filter((buckets["funnel"] == f) & (buckets["from_step"] == a) & (buckets["to_step"] == b))
+        users = dict(zip(sub["bucket_order"].to_list(), sub["users"].to_list(), strict=True))
+        total = sum(users.values()) or 1
+        ax.bar([j + i * width for j in range(8)], [users.get(j + 1, 0) / total for j in range(8)],
+               width, label=f"{f} {a}->{b}")
+    ax.set_xticks([j + 0.4 for j in range(8)], labels, fontsize=7, rotation=20)
+    ax.set_ylabel("share of users")
+    ax.set_title("Time to convert")
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    value = png_markdown(fig, "time to convert")
+    plt.close(fig)
+    return value
+
+
 ASSETS = [sessions, daily_funnel, product_conversion, customer_value, cohort_retention,
-          user_lifecycle, channel_attribution]
+          user_lifecycle, channel_attribution, user_funnel]

@@ -1,0 +1,1 @@
+DELETE FROM analytics.user_funnel WHERE entry_date >= $start AND entry_date < $end;
