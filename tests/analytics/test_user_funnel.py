@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import pytest
 
 from conv_assets.funnels import FunnelError, load_funnels
@@ -141,21 +142,29 @@ def test_uci_repeat_purchase_funnel_matches_an_independent_count(uci, tmp_path, 
 
     from conv_assets.definitions import ASSETS, build_resources
 
+    import shutil
+
     f = tmp_path / "funnels.yaml"
     f.write_text("funnels:\n  - name: rebuy\n    steps: [purchase, purchase, purchase]\n")
+    # A copy: the session's UCI warehouse stays as the default funnels built it (other tests
+    # compare its checksums).
+    wh = tmp_path / "wh.duckdb"
+    shutil.copy(uci.warehouse, wh)
     with monkeypatch.context() as mp:
         mp.setenv("CONV_FUNNELS", str(f))
-        mp.setenv("CONV_WAREHOUSE", str(uci.warehouse))
+        mp.setenv("CONV_WAREHOUSE", str(wh))
         mp.setenv("CONV_LANDING_DIR", str(tmp_path))
         dg.materialize(ASSETS, resources=build_resources(),
                        selection=dg.AssetSelection.from_string(
                            "key:analytics/user_funnel").required_multi_asset_neighbors(),
                        tags={"dagster/asset_partition_range_start": "2010-12-01",
                              "dagster/asset_partition_range_end": "2011-12-09"})
-    got = {(d, s): n for d, s, n in uci.query(
+    con = duckdb.connect(str(wh), read_only=True)
+    got = {(d, s): n for d, s, n in con.execute(
         "SELECT entry_date, step, entered FROM analytics.user_funnel "
-        "WHERE funnel = 'rebuy' AND breakdown = 'all'")}
-    want = {(d, s): n for d, s, n in uci.query(
-        INDEPENDENT, {"s1": "purchase", "s2": "purchase", "s3": "purchase"})}
+        "WHERE funnel = 'rebuy' AND breakdown = 'all'").fetchall()}
+    want = {(d, s): n for d, s, n in con.execute(
+        INDEPENDENT, {"s1": "purchase", "s2": "purchase", "s3": "purchase"}).fetchall()}
+    con.close()
     assert got == want
     assert sum(n for (_, s), n in want.items() if s == 3) > 100
