@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--events-per-day", type=int, default=DEMO["events_per_day"])
     g.add_argument("--seed", type=int, default=DEMO["seed"])
     g.add_argument("--start-date", help="first day (YYYY-MM-DD); default: DAYS days before today")
+    g.add_argument("--no-marketing", action="store_true",
+                   help="leave out channels, devices, countries, checkout steps and marketing_spend.csv")
 
     f = sub.add_parser("forget", help="erase users from every table, rebuild, compact the file")
     f.add_argument("user_ids", nargs="*", help="user ids as in the landed files")
@@ -69,7 +71,8 @@ def _generate(args: argparse.Namespace) -> int:
 
     try:
         start = date.fromisoformat(args.start_date) if args.start_date else None
-        paths = generate(args.out_dir, args.days, args.users, args.events_per_day, args.seed, start)
+        paths = generate(args.out_dir, args.days, args.users, args.events_per_day, args.seed, start,
+                         marketing=not args.no_marketing)
     except (ValueError, OSError) as exc:
         raise CliError(str(exc)) from None
     print(f"wrote {len(paths)} files to {args.out_dir}")
@@ -129,7 +132,8 @@ def _demo_data() -> None:
     s = load_settings()
     if not list_landed_files(s.landing_dir):
         print(f"generating demo data into {s.landing_dir} ...", flush=True)
-        generate(s.landing_dir, DEMO["days"], DEMO["users"], DEMO["events_per_day"], DEMO["seed"])
+        generate(s.landing_dir, DEMO["days"], DEMO["users"], DEMO["events_per_day"], DEMO["seed"],
+                 marketing=True)
         os.environ["CONV_SOURCE"] = "canonical"
         os.environ.pop("CONV_MAPPING", None)
 

@@ -16,7 +16,7 @@ def _row(con, name: str) -> dict | None:
 
 
 def summary(warehouse: str, landing_dir: str, metadata: dict[str, dict]) -> str:
-    """Funnel, segments, forecast vs seasonal naive, propensity vs recency, served
+    """Funnel, checkout funnel, attribution by channel, segments, forecast vs seasonal naive, propensity vs recency, served
     recommendations vs popularity, and suspicious activity vs the generator's ground truth."""
     lines = ["", "=== demo summary: results next to their baselines ==="]
     con = open_warehouse(warehouse, read_only=True)
@@ -29,6 +29,22 @@ def summary(warehouse: str, landing_dir: str, metadata: dict[str, dict]) -> str:
                 f"funnel {f['first_day']} .. {f['last_day']}: {f['sessions']:,} sessions -> "
                 f"view {pct(f['viewed'])} -> cart {pct(f['carted'])} -> purchase "
                 f"{pct(f['purchased'])}; {f['orders']:,} orders, revenue {f['revenue']:,.0f}")
+        steps = sql_frame(con, "demo/summary_checkout_funnel")
+        if steps.height:
+            top = steps["entered"][0] or 1
+            lines.append(
+                f"checkout funnel (users, 7-day window) {steps['first_day'].min()} .. "
+                f"{steps['last_day'].max()}: " + " -> ".join(
+                    f"{r['step_name']} {r['entered']:,} ({r['entered'] / top:.0%})"
+                    for r in steps.iter_rows(named=True)))
+        attribution = sql_frame(con, "demo/summary_attribution")
+        for model in ("last_touch", "first_touch", "linear", "position_based"):
+            rows = attribution.filter(attribution["model"] == model)
+            if rows.height:
+                lines.append(f"attribution, {model}: " + ", ".join(
+                    f"{r['channel']} {(r['revenue_share'] or 0):.0%}"
+                    + (f" (ROAS {r['roas']:.1f})" if r["roas"] is not None else "")
+                    for r in rows.iter_rows(named=True)))
         seg = sql_frame(con, "demo/summary_segments")
         if seg.height:
             lines.append("segments: " + ", ".join(

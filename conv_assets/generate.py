@@ -19,6 +19,14 @@ One CSV per open day, vectorised with numpy. The shop has structure a model can 
   `<out>/.truth/suspicious_users.csv` (hidden, so the landing scan skips it).
 
 A few dirty rows of each quarantine kind are added per day, so cleaning always has work.
+
+With `marketing=True` (the demo and `conv-assets generate`), each session also gets a channel
+(utm_source / utm_medium / utm_campaign or a referrer; sessions that buy come more often from
+email and search ads), each user a device and a country, every purchase the checkout steps
+before it (begin_checkout, add_shipping_info, add_payment_info, one row per bought product) and
+some carts a checkout abandoned part way; `marketing_spend.csv` holds the paid channels' daily
+spend. These draws come from a random stream of their own, so the other events are the same
+with and without them.
 """
 
 from __future__ import annotations
@@ -47,6 +55,21 @@ CANDIDATES = 24         # a session's consideration set, drawn by popularity
 POP_POWER = 0.8         # popularity raised to this power
 EVENTS_PER_SESSION = 5.9
 TRUTH = Path(".truth") / "suspicious_users.csv"
+SPEND = "marketing_spend.csv"
+# Channels: utm_source, utm_medium, utm_campaign, referrer; the share of sessions without and
+# with a purchase; the cost of a session (paid channels) or a day (email).
+CHANNELS = (
+    ("google", "cpc", "search_brand", "https://www.google.com/", 0.16, 0.26, 12.0, 0.0),
+    ("facebook", "paid_social", "retargeting", "https://m.facebook.com/", 0.14, 0.10, 9.0, 0.0),
+    ("newsletter", "email", "weekly", None, 0.06, 0.16, 0.0, 700.0),
+    (None, None, None, "https://www.google.com/", 0.24, 0.20, 0.0, 0.0),
+    (None, None, None, "https://www.pinterest.com/", 0.05, 0.03, 0.0, 0.0),
+    (None, None, None, None, 0.35, 0.25, 0.0, 0.0),
+)
+DEVICES = (("mobile", 0.56), ("desktop", 0.37), ("tablet", 0.07))
+COUNTRIES = (("DE", 0.3), ("FR", 0.18), ("GB", 0.17), ("NL", 0.1), ("ES", 0.1), ("IT", 0.09),
+             ("US", 0.06))
+CHECKOUT = ("begin_checkout", "add_shipping_info", "add_payment_info")
 
 
 @dataclass(frozen=True)
@@ -185,8 +208,25 @@ def _pick_products(shop: Shop, d: int, main: np.ndarray, other: np.ndarray, user
     return cand[sess, pick]
 
 
-def day_events(shop: Shop, d: int, day: date, n_target: int, rng: np.random.Generator) -> pl.DataFrame:
-    """One day's clean events (before dirt), as canonical columns."""
+@dataclass(frozen=True)
+class Marketing:
+    """The marketing draws' own random stream and each user's device and country."""
+    rng: np.random.Generator
+    device: np.ndarray          # (users,) index into DEVICES
+    country: np.ndarray         # (users,) index into COUNTRIES
+
+
+def make_marketing(shop: Shop, seed: int) -> Marketing:
+    rng = np.random.default_rng([seed, 1])
+    n = shop.activity.size
+    return Marketing(rng, rng.choice(len(DEVICES), n, p=[w for _, w in DEVICES]),
+                     rng.choice(len(COUNTRIES), n, p=[w for _, w in COUNTRIES]))
+
+
+def day_events(shop: Shop, d: int, day: date, n_target: int, rng: np.random.Generator,
+               mk: Marketing | None = None) -> pl.DataFrame:
+    """One day's clean events (before dirt), as canonical columns (and the marketing ones, with
+    `mk`)."""
     n_sess = max(1, round(n_target / EVENTS_PER_SESSION))
     alive = (shop.arrive <= d) & (d < shop.churn)
     w = shop.activity * alive
@@ -266,12 +306,26 @@ def day_events(shop: Shop, d: int, day: date, n_target: int, rng: np.random.Gene
     parts = [block(np.ones(sess.size, dtype=bool), "view", 0.0, True),
              block(carted, "cart", 5.0, True), block(removed, "remove_from_cart", 120.0, True),
              block(bought, "purchase", 60.0, False), block(returned, "return", 3600.0, False)]
+    if mk is not None:
+        parts += _checkout_parts(parts[1], parts[3], (~bought & ~removed)[carted], mk.rng)
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     before_midnight = cols["t"] < 86400  # a session running past midnight is cut there
     cols = {k: v[before_midnight] for k, v in cols.items()}
     ms = (cols["t"] * 1000).astype(np.int64)
     stamp = f"{day:%Y%m%d}"
     prod = cols["prod"]
+    context = {}
+    if mk is not None:
+        # A session's channel: sessions with a purchase draw from the buying shares.
+        n = int(sess.max()) + 1 if sess.size else 0
+        buys = np.zeros(n, dtype=bool)
+        buys[sess[bought]] = True
+        channel = np.where(buys, _draw(mk.rng, [c[5] for c in CHANNELS], n),
+                           _draw(mk.rng, [c[4] for c in CHANNELS], n))[cols["sess"]]
+        for j, name in enumerate(("utm_source", "utm_medium", "utm_campaign", "referrer")):
+            context[name] = pl.Series([c[j] for c in CHANNELS], dtype=pl.String).gather(channel)
+        context["device"] = pl.Series([x for x, _ in DEVICES]).gather(mk.device[cols["user"]])
+        context["country"] = pl.Series([x for x, _ in COUNTRIES]).gather(mk.country[cols["user"]])
     return (
         pl.DataFrame({
             "ms": ms, "event_type": pl.Series(cols["etype"], dtype=pl.Categorical),
@@ -279,7 +333,7 @@ def day_events(shop: Shop, d: int, day: date, n_target: int, rng: np.random.Gene
             "product_id": shop.product_id.gather(prod),
             "category": pl.Series(CATEGORIES).gather(shop.category[prod]),
             "brand": shop.brand.gather(prod), "price": shop.price[prod],
-            "sess": cols["sess"], "quantity": cols["qty"],
+            "sess": cols["sess"], "quantity": cols["qty"], **context,
         })
         .sort("ms", maintain_order=True)
         .select(
@@ -294,8 +348,43 @@ def day_events(shop: Shop, d: int, day: date, n_target: int, rng: np.random.Gene
             pl.when(pl.col("event_type").is_in(["purchase", "return"]))
             .then(pl.lit(f"O{stamp}-") + pl.col("sess").cast(pl.String))
             .alias("order_id"),
+            *context,
         )
     )
+
+
+def _draw(rng: np.random.Generator, weights: list[float], n: int) -> np.ndarray:
+    w = np.asarray(weights)
+    return rng.choice(w.size, n, p=w / w.sum())
+
+
+def _checkout_parts(carts: dict, purchases: dict, left: np.ndarray, rng: np.random.Generator
+                    ) -> list[dict]:
+    """The checkout steps: before every purchase (45, 30 and 15 s before it, one row per bought
+    product), and for a share of the carts left in the cart (`left`, per cart row), begin_checkout (35%), then shipping
+    (55% of those) and payment (60% of those), 30-90 s apart, with no purchase after."""
+    reach = rng.random(left.size)
+    out = []
+    for k, etype in enumerate(CHECKOUT):
+        keep = left & (reach < (0.6, 0.6 * 0.5, 0.6 * 0.5 * 0.55)[k])
+        for rows, t in ((purchases, purchases["t"] - 45.0 + 15.0 * k),
+                        ({c: v[keep] for c, v in carts.items()}, carts["t"][keep] + 30.0 * (k + 1))):
+            out.append({"t": t, "etype": np.full(t.size, etype), "user": rows["user"],
+                        "prod": rows["prod"], "sess": rows["sess"],
+                        "qty": np.ones(t.size, dtype=np.int64)})
+    return out
+
+
+def _day_spend(df: pl.DataFrame, day: date, rng: np.random.Generator) -> pl.DataFrame:
+    """A day's spend per paid channel (as analytics.channel_attribution names channels): a cost
+    per visitor with +-20% noise, or a flat daily cost (email)."""
+    visitors = df.filter(pl.col("utm_source").is_not_null()).group_by("utm_source", "utm_medium").agg(
+        pl.col("user_id").n_unique().alias("n"))
+    n = {(r["utm_source"], r["utm_medium"]): r["n"] for r in visitors.iter_rows(named=True)}
+    rows = [(f"{c[0]} / {c[1]}", (c[6] * n.get((c[0], c[1]), 0.0) + c[7]) * rng.uniform(0.8, 1.2))
+            for c in CHANNELS if c[0] and (c[6] or c[7])]
+    return pl.DataFrame({"date": [day.isoformat()] * len(rows), "channel": [r[0] for r in rows],
+                         "spend": [round(r[1], 2) for r in rows]})
 
 
 def _hour_profile() -> np.ndarray:
@@ -333,9 +422,11 @@ def add_dirt(df: pl.DataFrame, per_kind: int, rng: np.random.Generator) -> pl.Da
 def generate(
     out_dir: str | Path, days: int, users: int, events_per_day: int, seed: int = 7,
     start: date | None = None, dirty_per_kind: int = 3, taste: bool = True,
+    marketing: bool = False,
 ) -> list[Path]:
     """Write one CSV per open day (none on the closed holiday) and the bad actors' ground truth;
-    returns the CSV paths."""
+    with `marketing`, the channels, devices, countries, checkout steps and `marketing_spend.csv`
+    too. Returns the event files' paths."""
     if days < 1 or users < 1 or events_per_day < 1:
         raise ValueError("days, users and events per day must be positive")
     out = Path(out_dir)
@@ -343,16 +434,21 @@ def generate(
     rng = np.random.default_rng(seed)
     first = start or (date.today() - timedelta(days=days))
     shop = make_shop(days, first, users, rng, taste)
-    paths = []
+    mk = make_marketing(shop, seed) if marketing else None
+    paths, spend = [], []
     for d in range(days):
         day = first + timedelta(days=d)
         if d == shop.closed:
             continue
         n = max(1, int(events_per_day * day_factor(shop, d, day, rng)))
-        df = add_dirt(day_events(shop, d, day, n, rng), dirty_per_kind, rng)
+        events = day_events(shop, d, day, n, rng, mk)
+        if mk is not None:
+            spend.append(_day_spend(events, day, mk.rng))
         path = out / f"events_{day.isoformat()}.csv"
-        df.write_csv(path)
+        add_dirt(events, dirty_per_kind, rng).write_csv(path)
         paths.append(path)
+    if spend:
+        pl.concat(spend).write_csv(out / SPEND)
     truth = out / TRUTH
     truth.parent.mkdir(exist_ok=True)
     kinds = [("scraper", shop.scrapers), ("card_tester", shop.testers), ("reseller", shop.resellers)]

@@ -22,7 +22,7 @@ def test_default_demo(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     text = out.stdout
     summary = text[text.index("=== demo summary"):]
-    for label in ("funnel", "segments:", "forecast, total revenue", "purchase propensity",
+    for label in ("funnel", "checkout funnel", "attribution, last_touch", "segments:", "forecast, total revenue", "purchase propensity",
                   "recommendations, discovery task, test window",
                   "recommendations, repeat task, test window", "suspicious activity vs ground truth"):
         assert label in summary, label
@@ -46,6 +46,28 @@ def test_default_demo(tmp_path):
     assert ratio["discovery"] >= 1.5 and ratio["repeat"] >= 2.0
     assert q("SELECT DISTINCT list FROM ml.user_recommendations ORDER BY 1") == [
         ("buy_again",), ("discovery",)]
+    # The checkout funnel's first step: users with a begin_checkout, per day, counted here.
+    (began,), = q("SELECT count(*) FROM (SELECT DISTINCT user_id, event_date FROM clean.events "
+                  "WHERE event_type = 'begin_checkout')")
+    assert began > 1000
+    assert re.search(rf"checkout funnel \(users, 7-day window\) \S+ \.\. \S+: begin_checkout {began:,} \(100%\) "
+                     r"-> add_shipping_info [\d,]+ \(\d+%\) -> add_payment_info [\d,]+ \(\d+%\) -> "
+                     r"purchase [\d,]+ \(\d+%\)", summary), summary
+    # Last touch, revenue shares from the order's own session, computed here (the session's
+    # first event with a utm_source, else its referrer's host, else direct).
+    share = dict(q("""WITH s AS (
+            SELECT session_id, coalesce(
+                arg_min(utm_source || ' / ' || utm_medium, event_time) FILTER (utm_source IS NOT NULL),
+                arg_min('(referral) ' || split_part(referrer, '/', 3), event_time) FILTER (referrer IS NOT NULL),
+                '(direct)') AS channel
+            FROM clean.events GROUP BY 1),
+        o AS (SELECT arg_min(session_id, event_time) AS session_id, sum(price * quantity) AS revenue
+              FROM clean.events WHERE event_type = 'purchase' GROUP BY order_id)
+        SELECT channel, sum(revenue) / sum(sum(revenue)) OVER () FROM o JOIN s USING (session_id)
+        GROUP BY 1"""))
+    for channel in ("google / cpc", "newsletter / email", "(direct)"):
+        assert f"{channel} {share[channel]:.0%}" in summary.split("attribution, last_touch: ")[1].splitlines()[0]
+    assert "(ROAS " in summary
     truth = tmp_path / "data" / "landing" / ".truth" / "suspicious_users.csv"
     bad = {line.split(",")[0] for line in truth.read_text().splitlines()[1:]}
     flagged = {u for (u,) in q("SELECT user_id FROM analytics.suspicious_activity WHERE level = 'user' AND flagged")}

@@ -127,3 +127,46 @@ def test_same_seed_same_files(tmp_path):
     b = generate(tmp_path / "b", days=3, users=200, events_per_day=500, seed=4, start=FIRST)
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
     assert (tmp_path / "a" / TRUTH).read_bytes() == (tmp_path / "b" / TRUTH).read_bytes()
+
+
+def test_marketing_adds_context_checkout_and_spend_and_changes_nothing_else(tmp_path):
+    """With marketing, the same shop gains channels, devices, countries, the checkout steps
+    before every purchase and a spend file; every other event is the same as without it."""
+    from conv_assets.generate import CHECKOUT, SPEND
+
+    plain = generate(tmp_path / "a", days=6, users=500, events_per_day=2000, seed=4, start=FIRST,
+                     dirty_per_kind=0)
+    rich = generate(tmp_path / "b", days=6, users=500, events_per_day=2000, seed=4, start=FIRST,
+                    dirty_per_kind=0, marketing=True)
+    con = duckdb.connect()
+    for name, paths in (("a", plain), ("b", rich)):
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_csv($f, all_varchar = true, "
+                    "union_by_name = true)", {"f": [str(p) for p in paths]})
+    steps = "('" + "', '".join(CHECKOUT) + "')"
+    cols = "event_time, event_type, user_id, product_id, category, price, quantity, order_id"
+    assert one(con, f"SELECT count(*) FROM (SELECT {cols} FROM a EXCEPT ALL SELECT {cols} FROM b "
+                    f"WHERE event_type NOT IN {steps})") == 0
+    assert one(con, f"SELECT count(*) FROM (SELECT {cols} FROM b WHERE event_type NOT IN {steps} "
+                    f"EXCEPT ALL SELECT {cols} FROM a)") == 0
+    assert "utm_source" not in [c for c, *_ in con.execute("DESCRIBE a").fetchall()]
+    # Every purchase row has its three checkout rows (same user and product) 45, 30 and 15 s
+    # before it; other checkouts stop part way, so each step has fewer rows than the one before.
+    for k, step in enumerate(CHECKOUT):
+        assert one(con, f"""SELECT count(*) FROM b p WHERE p.event_type = 'purchase' AND NOT EXISTS (
+            SELECT 1 FROM b c WHERE c.event_type = '{step}' AND c.user_id = p.user_id
+            AND c.product_id = p.product_id AND CAST(c.event_time AS TIMESTAMP)
+                = CAST(p.event_time AS TIMESTAMP) - INTERVAL {45 - 15 * k} SECOND)""") == 0
+    n = [one(con, f"SELECT count(*) FROM b WHERE event_type = '{s}'") for s in (*CHECKOUT, "purchase")]
+    assert n[0] > n[1] > n[2] > n[3] > 100
+    # Context on every row, and every channel drawn.
+    assert one(con, "SELECT count(*) FROM b WHERE device IS NULL OR country IS NULL") == 0
+    shares = dict(con.execute("SELECT coalesce(utm_medium, 'none'), count(*) / sum(count(*)) OVER () "
+                              "FROM b GROUP BY 1").fetchall())
+    assert set(shares) == {"cpc", "paid_social", "email", "none"} and min(shares.values()) > 0.03
+    # Spend: one row per day and paid channel, named as channel_attribution names channels.
+    spend = con.execute(f"SELECT date, channel, spend FROM read_csv('{tmp_path / 'b' / SPEND}') "
+                        "ORDER BY 1, 2").fetchall()
+    assert len(spend) == 6 * 3 and all(s > 0 for *_, s in spend)
+    assert {c for _, c, _ in spend} == {"google / cpc", "facebook / paid_social", "newsletter / email"}
+    assert not (tmp_path / "a" / SPEND).exists()
+    assert SPEND not in {p.name for p in list_landed_files(tmp_path / "b")}
