@@ -36,6 +36,12 @@ def test_default_demo(tmp_path):
         ON n.series = c.series AND n.measure = c.measure AND n.model = 'seasonal_naive'
         WHERE c.series = 'total' AND c.measure = 'revenue' AND c.chosen""")
     assert chosen <= 0.9 * naive
+    # Categories (and 'other') add up to the total's forecast every day, for both measures.
+    gap = q("""SELECT max(abs(c.s - t.forecast) / greatest(t.forecast, 1)), count(*) FROM ml.sales_forecasts t
+        JOIN (SELECT measure, forecast_date, sum(forecast) AS s FROM ml.sales_forecasts
+              WHERE series <> 'total' GROUP BY ALL) c USING (measure, forecast_date)
+        WHERE t.series = 'total'""")
+    assert gap[0][0] < 1e-6 and gap[0][1] == 28
     auc, base = map(float, re.search(r"ROC AUC ([\d.]+) vs recency ([\d.]+)", summary).groups())
     assert auc >= base + 0.05
     ratio = dict(q("""SELECT s.task, s.value / p.value FROM ml.rec_evaluation s

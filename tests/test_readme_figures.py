@@ -25,6 +25,17 @@ def test_uci_forecast_table(uci):
     units = uci.query("SELECT model, mae_vs_seasonal_naive FROM ml.forecast_backtest "
                       "WHERE series = 'total' AND measure = 'units' AND chosen")
     assert units[0][0] == "ets" and units[0][1] == pytest.approx(0.734, abs=0.0005)
+    intervals = {m: r for m, *r in uci.query(
+        "SELECT model, gain_low, gain_high, coverage_80, coverage_80_calibrated, coverage_95, "
+        "coverage_95_calibrated, interval_score, interval_score_calibrated FROM ml.forecast_backtest "
+        "WHERE series = 'total' AND measure = 'revenue'")}
+    readme = {"ets": (1395.7, 6272.2, 0.875, 0.792, 1.000, 0.979, 4.05, 3.99),
+              "ets_damped": (1516.3, 6564.5, 0.792, 0.833, 0.958, 0.979, 4.21, 4.35),
+              "sarimax": (855.5, 4966.1, 0.813, 0.833, 0.938, 0.958, 5.03, 5.39),
+              "seasonal_naive": (0, 0, 0.875, 0.839, 0.964, 0.964, 5.20, 5.35)}
+    for model, figures in readme.items():
+        for got, want, digits in zip(intervals[model], figures, (1, 1, 3, 3, 3, 3, 2, 2), strict=True):
+            assert got == pytest.approx(want, abs=0.5 * 10**-digits), model
 
 
 def test_uci_user_intelligence(uci):

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import dagster as dg
+import numpy as np
 import polars as pl
 from joblib import Parallel, cpu_count, delayed
 
@@ -26,6 +27,9 @@ from conv_assets.resources import (
     transaction,
 )
 
+INTERVAL_COLUMNS = ("coverage_80", "coverage_95", "interval_score", "coverage_80_calibrated",
+                    "coverage_95_calibrated", "interval_score_calibrated", "interval_scale_80",
+                    "interval_scale_95")
 DAILY_SALES = dg.AssetKey(["analytics", "daily_sales"])
 FORECASTS = dg.AssetKey(["ml", "sales_forecasts"])
 BACKTEST = dg.AssetKey(["ml", "forecast_backtest"])
@@ -133,7 +137,8 @@ def sales_forecasts(
         results.append(res)
         if i % 10 == 0 or i == len(tasks):
             context.log.info(f"fitted {i}/{len(tasks)}")
-    forecasts, backtests = _frames(results, history_end, h)
+    results, reconciled, measures = reconcile(results, h)
+    forecasts, backtests = _frames(results, history_end, h, reconciled, measures)
     with warehouse.connect() as con:
         with transaction(con, "ml.sales_forecasts", "ml.forecast_backtest"):
             replace_table(con, "ml/replace_sales_forecasts", forecasts, atomic=False)
@@ -161,8 +166,14 @@ def sales_forecasts(
     yield dg.MaterializeResult(
         asset_key=BACKTEST,
         metadata=b_meta | summary | {"chosen": dg.MetadataValue.md(markdown_table(
-            chosen.select("series", "measure", "model", "mae", "mase", "mae_vs_seasonal_naive"),
-            max_rows=30))},
+            chosen.select("series", "measure", "model", "mae", "mase", "mae_vs_seasonal_naive",
+                          "coverage_80", "coverage_80_calibrated"), max_rows=30)),
+            "why_chosen": dg.MetadataValue.md(markdown_table(pl.DataFrame(
+                [{"series": s, "measure": m, "model": r.model, "reason": r.reason}
+                 for s, m, r in results], schema={"series": pl.String, "measure": pl.String,
+                                                  "model": pl.String, "reason": pl.String}),
+                max_rows=30)),
+            "intermittent_series": sum(r.model in ("croston", "tsb") for _, _, r in results)},
     )
     yield dg.AssetCheckResult(check_name="forecasts_non_negative", asset_key=FORECASTS,
                               passed=negative.is_empty(), metadata={"negative_rows": negative.height})
@@ -174,10 +185,61 @@ def sales_forecasts(
     )
 
 
-def _frames(results, history_end: date | None, h: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def reconcile(results: list, h: int) -> tuple[list, list[dict], set[str]]:
+    """Categories (every series but the total: the top categories and 'other', which add up
+    to it) scaled per day to sum to the total's forecast, their intervals with them (top-down
+    by forecast proportions; equal shares on a day where every category forecasts 0). Returns
+    the results, per category series and measure whose backtest windows match the total's the
+    chosen model's backtest MAE before and after the same scaling, and the measures
+    reconciled."""
+    from conv_assets.forecast.models import Forecast
+
+    out, report, done = list(results), [], set()
+    for measure in ("revenue", "units"):
+        idx = {s: i for i, (s, m, _) in enumerate(out) if m == measure}
+        if "total" not in idx or len(idx) < 2:
+            continue
+        total = out[idx["total"]][2]
+        cats = [s for s in idx if s != "total"]
+        fc = np.stack([out[idx[s]][2].forecast.mean for s in cats])
+        sums = fc.sum(axis=0)
+        share = np.where(sums > 0, fc / np.where(sums > 0, sums, 1), 1 / len(cats))
+        for j, s in enumerate(cats):
+            res = out[idx[s]][2]
+            f = res.forecast
+            ratio = np.where(f.mean > 0, share[j] * total.forecast.mean / np.where(f.mean > 0, f.mean, 1), 0)
+            new_mean = share[j] * total.forecast.mean
+            bands = [np.where(f.mean > 0, b * ratio, new_mean) for b in (f.lo80, f.hi80, f.lo95, f.hi95)]
+            out[idx[s]] = (s, measure, _replace(res, Forecast(new_mean, *bands)))
+        done.add(measure)
+        # Backtest: the same proportional scaling of the chosen models' backtest forecasts.
+        preds = [out[idx[s]][2].backtest_pred for s in cats]
+        tp = total.backtest_pred
+        if tp is None or any(p is None or len(p) != len(tp) for p in preds):
+            continue
+        bsum = np.sum(preds, axis=0)
+        for s, p in zip(cats, preds, strict=True):
+            actual = out[idx[s]][2].backtest_actual
+            after = np.where(bsum > 0, p / np.where(bsum > 0, bsum, 1), 1 / len(cats)) * tp
+            report.append({"series": s, "measure": measure,
+                           "mae": float(np.mean(np.abs(actual - p))),
+                           "mae_reconciled": float(np.mean(np.abs(actual - after)))})
+    return out, report, done
+
+
+def _replace(res: SeriesResult, fc) -> SeriesResult:
+    from dataclasses import replace
+
+    return replace(res, forecast=fc)
+
+
+def _frames(results, history_end: date | None, h: int, reconciled: list[dict],
+            measures: set[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
     f_rows, b_rows = [], []
+    after = {(r["series"], r["measure"]): r["mae_reconciled"] for r in reconciled}
     for series, measure, res in results:
         fc = res.forecast
+        calibrated = any(r.get("intervals") == "calibrated" for r in res.backtest)
         for i in range(h):
             f_rows.append({
                 "series": series, "measure": measure,
@@ -186,6 +248,8 @@ def _frames(results, history_end: date | None, h: int) -> tuple[pl.DataFrame, pl
                 "lower_80": float(fc.lo80[i]), "upper_80": float(fc.hi80[i]),
                 "lower_95": float(fc.lo95[i]), "upper_95": float(fc.hi95[i]),
                 "history_end": history_end,
+                "intervals": "calibrated" if calibrated else "model",
+                "reconciled": series != "total" and measure in measures,
             })
         naive = next((r for r in res.backtest if r["model"] == "seasonal_naive" and "mae" in r), None)
         for r in res.backtest:
@@ -204,17 +268,24 @@ def _frames(results, history_end: date | None, h: int) -> tuple[pl.DataFrame, pl
                     if naive and r.get("holdout_mae") is not None and naive.get("holdout_mae")
                     else None),
                 "chosen": r["model"] == res.model, "error": r.get("error"),
+                **{c: r.get(c) for c in INTERVAL_COLUMNS},
+                "choice_metric": r.get("choice_metric"), "gain_low": r.get("gain_low"),
+                "gain_high": r.get("gain_high"),
+                "mae_reconciled": after.get((series, measure)) if r["model"] == res.model else None,
             })
     f_schema = {"series": pl.String, "measure": pl.String, "forecast_date": pl.Date,
                 "horizon": pl.Int32, "model": pl.String, "forecast": pl.Float64,
                 "lower_80": pl.Float64, "upper_80": pl.Float64, "lower_95": pl.Float64,
-                "upper_95": pl.Float64, "history_end": pl.Date}
+                "upper_95": pl.Float64, "history_end": pl.Date, "intervals": pl.String,
+                "reconciled": pl.Boolean}
     b_schema = {"series": pl.String, "measure": pl.String, "model": pl.String,
                 "windows": pl.Int32, "horizon_days": pl.Int32, "first_origin": pl.Date,
                 "history_end": pl.Date, "mae": pl.Float64, "rmse": pl.Float64,
                 "smape": pl.Float64, "mase": pl.Float64, "mae_vs_seasonal_naive": pl.Float64,
                 "holdout_mae": pl.Float64, "holdout_mae_vs_seasonal_naive": pl.Float64,
-                "chosen": pl.Boolean, "error": pl.String}
+                "chosen": pl.Boolean, "error": pl.String,
+                **{c: pl.Float64 for c in INTERVAL_COLUMNS}, "choice_metric": pl.String,
+                "gain_low": pl.Float64, "gain_high": pl.Float64, "mae_reconciled": pl.Float64}
     return pl.DataFrame(f_rows, schema=f_schema), pl.DataFrame(b_rows, schema=b_schema)
 
 

@@ -21,7 +21,17 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 MODELS = ("ets", "ets_damped", "sarimax", "seasonal_naive")
+# Intermittent-demand models, candidates for series with at least INTERMITTENT_SHARE zero days.
+INTERMITTENT = ("croston", "tsb")
+INTERMITTENT_SHARE = 0.5
+# From the simplest to the most complex: a more complex model is chosen only when its gain over
+# every simpler model that surely beats the first (the baseline) is sure too
+# (conv_assets/choice.py). On sparse series the baseline is Croston's flat rate: seasonal naive
+# would repeat last week's random sales days.
+SIMPLEST_FIRST = ("seasonal_naive", "croston", "tsb", "ets", "ets_damped", "sarimax")
+SPARSE_SIMPLEST_FIRST = ("croston", "tsb", "seasonal_naive", "ets", "ets_damped", "sarimax")
 Z80, Z95 = 1.2815515655446004, 1.959963984540054
+RESAMPLES, LEVEL = 2000, 0.90
 
 
 @dataclass(frozen=True)
@@ -116,11 +126,43 @@ def _fit_open_days(z: np.ndarray, model: str, h: int, period: int) -> Forecast:
     raise ValueError(f"unknown model {model}")
 
 
+def intermittent(y: np.ndarray, h: int, model: str, alpha: float = 0.1) -> Forecast:
+    """Croston's method with the Syntetos-Boylan correction (`croston`: demand size and interval
+    between demands smoothed at demand days, forecast (1 - alpha/2) x size / interval) or
+    Teunter-Syntetos-Babai (`tsb`: demand probability smoothed every day, size at demand days,
+    forecast probability x size). Flat over the horizon; intervals from the quantiles of the
+    one-step-ahead in-sample errors."""
+    nz = np.flatnonzero(y > 0)
+    if nz.size == 0:
+        z = np.zeros(h)
+        return Forecast(z, z, z, z, z)
+    size, gap, since = float(y[nz[0]]), float(nz[0] + 1), 0
+    prob = float(np.mean(y > 0))
+    fitted = np.full(len(y), np.nan)
+    for t in range(nz[0] + 1, len(y)):
+        fitted[t] = (1 - alpha / 2) * size / gap if model == "croston" else prob * size
+        since += 1
+        if y[t] > 0:
+            size += alpha * (y[t] - size)
+            if model == "croston":
+                gap += alpha * (since - gap)
+            since = 0
+        if model == "tsb":
+            prob += alpha * (float(y[t] > 0) - prob)
+    f = (1 - alpha / 2) * size / gap if model == "croston" else prob * size
+    resid = (y - fitted)[np.isfinite(fitted)]
+    q = np.quantile(resid, [0.025, 0.1, 0.9, 0.975]) if resid.size >= 8 else np.array([-f, -f, f, 2 * f])
+    mean = np.full(h, f)
+    return Forecast(mean, mean + q[1], mean + q[2], mean + q[0], mean + q[3])
+
+
 def forecast(y: np.ndarray, first_day: date, model: str, h: int) -> Forecast:
     """Forecast the `h` calendar days after `y` (which starts on `first_day`) with `model`."""
     y = np.asarray(y, dtype=float)
     if model == "seasonal_naive":
         return seasonal_naive(y, h).clipped()
+    if model in INTERMITTENT:
+        return intermittent(y, h, model).clipped()
     if model == "fallback_mean":
         return mean_forecast(y, h).clipped()
     if model == "zero":
@@ -162,6 +204,36 @@ def errors(actual: np.ndarray, predicted: np.ndarray, train: np.ndarray) -> dict
     }
 
 
+def interval_score(actual: np.ndarray, lo: np.ndarray, hi: np.ndarray, alpha: float = 0.2) -> np.ndarray:
+    """Per day, the interval score of a (1 - alpha) interval: its width plus 2/alpha times the
+    distance by which the actual falls outside it (lower is better)."""
+    return (hi - lo) + (2 / alpha) * (np.maximum(lo - actual, 0) + np.maximum(actual - hi, 0))
+
+
+def conformal_scale(actual: np.ndarray, mean: np.ndarray, hi: np.ndarray, level: float) -> float:
+    """The factor by which the upper half-widths (hi - mean) must be multiplied so that
+    mean +- factor x half-width covers `level` of the days (split-conformal quantile of
+    |actual - mean| / half-width, with the finite-sample correction); 1.0 with fewer than 14
+    days of positive width."""
+    w = hi - mean
+    ok = w > 0
+    if ok.sum() < 14:
+        return 1.0
+    r = np.sort(np.abs(actual[ok] - mean[ok]) / w[ok])
+    k = min(len(r) - 1, int(np.ceil((len(r) + 1) * level)) - 1)
+    return float(r[k])
+
+
+def scaled(fc: Forecast, c80: float, c95: float) -> Forecast:
+    """The forecast with its intervals rescaled around the mean (half-widths from the upper
+    bounds), clipped at 0 and kept nested."""
+    hi80 = fc.mean + c80 * (fc.hi80 - fc.mean)
+    hi95 = np.maximum(fc.mean + c95 * (fc.hi95 - fc.mean), hi80)
+    lo80 = fc.mean - c80 * (fc.hi80 - fc.mean)
+    lo95 = np.minimum(fc.mean - c95 * (fc.hi95 - fc.mean), lo80)
+    return Forecast(fc.mean, lo80, hi80, lo95, hi95).clipped()
+
+
 def backtest_origins(n: int, h: int, windows: int) -> list[int]:
     """Indices where each rolling-origin window starts (train = y[:origin], test = next h)."""
     return [n - h * k for k in range(windows, 0, -1)]
@@ -177,17 +249,91 @@ class SeriesResult:
     reason: str
     backtest: list[dict]  # one row per candidate model, pooled over the windows
     forecast: Forecast
+    # The chosen model's backtest forecasts, windows pooled in order (for reconciliation).
+    backtest_pred: np.ndarray | None = None
+    backtest_actual: np.ndarray | None = None
+
+
+def _window_scores(actual: np.ndarray, fc: Forecast, train: np.ndarray) -> dict:
+    """Per day: inside the 80% and 95% intervals (1.0 or 0.0) and the 80% interval score scaled
+    by the in-sample MAE of seasonal naive; NaN on days forecast with certainty (a zero-width
+    95% interval: closed weekdays), which would cover trivially."""
+    scale = float(np.mean(np.abs(train[7:] - train[:-7]))) if len(train) > 7 else float("nan")
+    skip = fc.hi95 - fc.lo95 <= 0
+    nan = np.full(len(actual), np.nan)
+    return {"cover80": np.where(skip, nan, (actual >= fc.lo80 - 1e-9) & (actual <= fc.hi80 + 1e-9)),
+            "cover95": np.where(skip, nan, (actual >= fc.lo95 - 1e-9) & (actual <= fc.hi95 + 1e-9)),
+            "is80": np.where(skip, nan, interval_score(actual, fc.lo80, fc.hi80) / scale if scale else nan)}
+
+
+def _nanmean(parts: list) -> float | None:
+    a = np.concatenate(parts)
+    return float(np.nanmean(a)) if np.isfinite(a).any() else None
+
+
+def _intervals(actuals: list, fcs: list, trains: list) -> dict:
+    """Coverage and scaled interval score of the model's own intervals over every window, and
+    of intervals calibrated on the other windows (leave one window out), plus the scales
+    calibrated on every window (applied to the final forecast when calibration helps)."""
+    raw = [_window_scores(a, f, t) for a, f, t in zip(actuals, fcs, trains, strict=True)]
+    out = {"coverage_80": _nanmean([r["cover80"] for r in raw]),
+           "coverage_95": _nanmean([r["cover95"] for r in raw]),
+           "interval_score": _nanmean([r["is80"] for r in raw])}
+    k = len(actuals)
+
+    def scales(idx: list[int]) -> tuple[float, float]:
+        a = np.concatenate([actuals[i] for i in idx])
+        m = np.concatenate([fcs[i].mean for i in idx])
+        return (conformal_scale(a, m, np.concatenate([fcs[i].hi80 for i in idx]), 0.8),
+                conformal_scale(a, m, np.concatenate([fcs[i].hi95 for i in idx]), 0.95))
+
+    if k < 2:
+        return out | {"coverage_80_calibrated": None, "coverage_95_calibrated": None,
+                      "interval_score_calibrated": None, "interval_scale_80": 1.0,
+                      "interval_scale_95": 1.0}
+    cal = [_window_scores(actuals[w], scaled(fcs[w], *scales([i for i in range(k) if i != w])),
+                          trains[w]) for w in range(k)]
+    c80, c95 = scales(list(range(k)))
+    return out | {
+        "coverage_80_calibrated": _nanmean([r["cover80"] for r in cal]),
+        "coverage_95_calibrated": _nanmean([r["cover95"] for r in cal]),
+        "interval_score_calibrated": _nanmean([r["is80"] for r in cal]),
+        "interval_scale_80": c80, "interval_scale_95": c95}
+
+
+def _weekly_blocks(abs_err: np.ndarray, h: int) -> np.ndarray:
+    """Mean absolute error per block of 7 backtest days (whole windows of h days in order; a
+    window shorter than a week is one block): the units the bootstrap resamples, so that
+    neighbouring days, which err together, are not counted as independent evidence."""
+    size = 7 if h >= 7 else h
+    per_window = abs_err.reshape(-1, h)
+    blocks = [w[i:i + size].mean() for w in per_window for i in range(0, h - size + 1, size)]
+    return np.asarray(blocks)
 
 
 def choose_and_forecast(
-    y: np.ndarray, first_day: date, h: int = 14, windows: int = 4, models: tuple = MODELS
+    y: np.ndarray, first_day: date, h: int = 14, windows: int = 4, models: tuple | None = None
 ) -> SeriesResult:
-    """Backtest every candidate over rolling origins, choose the lowest MAE on every window but
-    the latest (held out to judge the choice), refit it on all data and forecast.
+    """Backtest every candidate over rolling origins and choose on every window but the latest
+    (held out to judge the choice): seasonal naive, unless a model's MAE gain over it is sure
+    (the lower 90% bound of a bootstrap over weekly blocks of backtest days above 0; on sparse
+    series Croston instead of seasonal naive, and squared error), and of the sure ones the
+    simplest that the best one does not surely beat. Intervals are scored
+    (coverage, interval score) and calibrated on the backtest where that helps out of sample.
+    The chosen model is refitted on all data to forecast. Intermittent models (Croston, TSB)
+    are candidates for series with at least half of their days without sales.
 
     Short, constant or all-zero series fall back to a simple model without raising.
     """
+    from conv_assets.choice import confident_choice
+
     y = np.asarray(y, dtype=float)
+    sparse = bool(len(y)) and float(np.mean(y == 0)) >= INTERMITTENT_SHARE
+    if models is None:
+        models = MODELS + (INTERMITTENT if sparse else ())
+    # The loss the choice compares: absolute error, or squared error on sparse series (where a
+    # forecast of 0 would minimise the absolute error while the mean rate is what is wanted).
+    metric, loss = ("mse", np.square) if sparse else ("mae", np.abs)
     if len(y) == 0 or not np.any(y):
         return SeriesResult("zero", "all-zero or empty series", [], forecast(y, first_day, "zero", h))
     if np.all(y == y[0]):
@@ -199,33 +345,70 @@ def choose_and_forecast(
         return SeriesResult(model, f"too short to backtest ({len(y)} days)", [],
                             forecast(y, first_day, model, h))
     origins = backtest_origins(len(y), h, k)
-    rows = []
+    rows, kept = [], {}
     for model in models:
-        preds, actuals, scales = [], [], []
+        fcs, actuals, scales = [], [], []
         try:
             for origin in origins:
                 train = y[:origin]
-                preds.append(forecast(train, first_day, model, h).mean)
+                fcs.append(forecast(train, first_day, model, h))
                 actuals.append(y[origin:origin + h])
                 scales.append(train)
         except Exception as exc:
             rows.append({"model": model, "windows": k, "error": str(exc).splitlines()[0][:200]})
             continue
+        preds = [f.mean for f in fcs]
         per_window = [errors(a, p, t) for a, p, t in zip(actuals, preds, scales, strict=True)]
         pooled = errors(np.concatenate(actuals), np.concatenate(preds), scales[-1])
         pooled["mase"] = float(np.nanmean([w["mase"] for w in per_window]))
         # With two windows or more, the latest is held out: the choice is made on the others,
         # and the holdout judges the choice honestly.
         select = per_window[:-1] if k >= 2 else per_window
+        n_sel = len(select) * h
+        kept[model] = (np.concatenate(actuals), np.concatenate(preds), n_sel)
         rows.append({"model": model, "windows": k, "first_origin": origins[0], **pooled,
+                     **_intervals(actuals, fcs, scales),
                      "selection_mae": float(np.mean([w["mae"] for w in select])),
                      "holdout_mae": per_window[-1]["mae"] if k >= 2 else None})
     scored = [r for r in rows if "mae" in r and not math.isnan(r["selection_mae"])]
-    best = min(scored, key=lambda r: (r["selection_mae"], MODELS.index(r["model"])))["model"]
+    order = SPARSE_SIMPLEST_FIRST if sparse and any(r["model"] == "croston" for r in scored) else SIMPLEST_FIRST
+    baseline = order[0]
+    if not any(r["model"] == baseline for r in scored):
+        # No baseline to be sure against (a candidate list without it): the lowest MAE.
+        best = min(scored, key=lambda r: (r["selection_mae"], SIMPLEST_FIRST.index(r["model"])))["model"]
+        reason = "lowest backtest MAE"
+    else:
+        per_block = {}
+        for r in scored:
+            actual, pred, n_sel = kept[r["model"]]
+            per_block[r["model"]] = -_weekly_blocks(loss(actual - pred)[:n_sel], h)
+        best, gains, edge = confident_choice(per_block, order, baseline, RESAMPLES, seed=0,
+                                             level=LEVEL)
+        for r in scored:
+            r["gain_low"], r["gain_high"] = gains[r["model"]]
+            r["choice_metric"] = metric
+        n_blocks = len(next(iter(per_block.values())))
+        if best == baseline:
+            reason = (f"no model's {metric.upper()} gain over {baseline} is sure (90% bootstrap "
+                      f"over {n_blocks} weekly blocks of the selection windows)")
+        else:
+            lo, hi = gains[best]
+            reason = (f"{metric.upper()} per day lower than {baseline} by {lo:,.4g} .. {hi:,.4g} "
+                      f"(90%, bootstrap over {n_blocks} weekly blocks of the selection windows)")
+            if edge is not None:
+                reason += f"; {edge[0]} not surely better ({edge[1][0]:,.4g} .. {edge[1][1]:,.4g})"
     try:
         fc = forecast(y, first_day, best, h)
-        reason = "lowest backtest MAE"
     except Exception:
         best, reason = "seasonal_naive", "chosen model failed on the full series"
         fc = forecast(y, first_day, best, h)
-    return SeriesResult(best, reason, rows, fc)
+    chosen = next((r for r in rows if r["model"] == best and "mae" in r), None)
+    if (chosen and chosen["interval_score_calibrated"] is not None
+            and chosen["interval_score"] is not None
+            and chosen["interval_score_calibrated"] < chosen["interval_score"]):
+        fc = scaled(fc, chosen["interval_scale_80"], chosen["interval_scale_95"])
+        for r in rows:
+            r["intervals"] = "calibrated" if r is chosen else None
+        reason += "; intervals calibrated on the backtest"
+    pred, actual = (kept[best][1], kept[best][0]) if best in kept else (None, None)
+    return SeriesResult(best, reason, rows, fc, pred, actual)

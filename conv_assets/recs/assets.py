@@ -14,6 +14,7 @@ import polars as pl
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from conv_assets.choice import confident_choice
 from conv_assets.metadata import markdown_table, table_metadata
 from conv_assets.recs import ranker
 from conv_assets.recs.models import (
@@ -28,7 +29,6 @@ from conv_assets.recs.models import (
     blend,
     buy_again_scores,
     co_visitation_matrix,
-    confident_choice,
     content_matrix,
     crossfit_blend,
     csr,

@@ -244,7 +244,7 @@ def test_cold_items_get_content_neighbours():
 
 
 def test_paired_bootstrap_against_hand_computed_intervals():
-    from conv_assets.recs.models import paired_bootstrap
+    from conv_assets.choice import paired_bootstrap
 
     # Every user gains 0.2: every resample's mean is 0.2.
     assert paired_bootstrap(np.full(10, 0.2)) == pytest.approx((0.2, 0.2))
@@ -261,7 +261,7 @@ def test_paired_bootstrap_against_hand_computed_intervals():
 
 
 def test_popularity_is_served_unless_a_gain_over_it_is_sure():
-    from conv_assets.recs.models import confident_choice
+    from conv_assets.choice import confident_choice
 
     rng = np.random.default_rng(5)
     pop = rng.uniform(0, 1, 1000)
@@ -285,7 +285,7 @@ def test_a_more_complex_model_needs_a_sure_gain_over_the_simpler_ones():
     with per-user swings of +-0.5 (within noise: interval about 0.005 +- 0.026), so the simpler
     item_knn is served and the edge names als with that interval. With a steady 0.05 more,
     als is served."""
-    from conv_assets.recs.models import confident_choice
+    from conv_assets.choice import confident_choice
 
     pop = np.random.default_rng(6).uniform(0, 1, 1000)
     swings = np.where(np.arange(1000) % 2 == 0, 0.5, -0.5)
