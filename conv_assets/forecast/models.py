@@ -24,10 +24,9 @@ MODELS = ("ets", "ets_damped", "sarimax", "seasonal_naive")
 # Intermittent-demand models, candidates for series with at least INTERMITTENT_SHARE zero days.
 INTERMITTENT = ("croston", "tsb")
 INTERMITTENT_SHARE = 0.5
-# From the simplest to the most complex: a more complex model is chosen only when its gain over
-# every simpler model that surely beats the first (the baseline) is sure too
-# (conv_assets/choice.py). On sparse series the baseline is Croston's flat rate: seasonal naive
-# would repeat last week's random sales days.
+# The first is the baseline, chosen unless another model's gain over it is sure; the order
+# breaks ties. On sparse series the baseline is Croston's flat rate: seasonal naive would
+# repeat last week's random sales days.
 SIMPLEST_FIRST = ("seasonal_naive", "croston", "tsb", "ets", "ets_damped", "sarimax")
 SPARSE_SIMPLEST_FIRST = ("croston", "tsb", "seasonal_naive", "ets", "ets_damped", "sarimax")
 Z80, Z95 = 1.2815515655446004, 1.959963984540054
@@ -318,14 +317,14 @@ def choose_and_forecast(
     (held out to judge the choice): seasonal naive, unless a model's MAE gain over it is sure
     (the lower 90% bound of a bootstrap over weekly blocks of backtest days above 0; on sparse
     series Croston instead of seasonal naive, and squared error), and of the sure ones the
-    simplest that the best one does not surely beat. Intervals are scored
+    lowest loss. Intervals are scored
     (coverage, interval score) and calibrated on the backtest where that helps out of sample.
     The chosen model is refitted on all data to forecast. Intermittent models (Croston, TSB)
     are candidates for series with at least half of their days without sales.
 
     Short, constant or all-zero series fall back to a simple model without raising.
     """
-    from conv_assets.choice import confident_choice
+    from conv_assets.choice import paired_bootstrap
 
     y = np.asarray(y, dtype=float)
     sparse = bool(len(y)) and float(np.mean(y == 0)) >= INTERMITTENT_SHARE
@@ -382,8 +381,11 @@ def choose_and_forecast(
         for r in scored:
             actual, pred, n_sel = kept[r["model"]]
             per_block[r["model"]] = -_weekly_blocks(loss(actual - pred)[:n_sel], h)
-        best, gains, edge = confident_choice(per_block, order, baseline, RESAMPLES, seed=0,
-                                             level=LEVEL)
+        gains = {m: (0.0, 0.0) if m == baseline else
+                 paired_bootstrap(per_block[m] - per_block[baseline], RESAMPLES, 0, LEVEL)
+                 for m in per_block}
+        sure = [m for m in order if m in per_block and gains[m][0] > 0]
+        best = min(sure, key=lambda m: (-per_block[m].mean(), order.index(m))) if sure else baseline
         for r in scored:
             r["gain_low"], r["gain_high"] = gains[r["model"]]
             r["choice_metric"] = metric
@@ -395,8 +397,8 @@ def choose_and_forecast(
             lo, hi = gains[best]
             reason = (f"{metric.upper()} per day lower than {baseline} by {lo:,.4g} .. {hi:,.4g} "
                       f"(90%, bootstrap over {n_blocks} weekly blocks of the selection windows)")
-            if edge is not None:
-                reason += f"; {edge[0]} not surely better ({edge[1][0]:,.4g} .. {edge[1][1]:,.4g})"
+            if len(sure) > 1:
+                reason += f"; the lowest loss of the {len(sure)} sure ones ({', '.join(sure)})"
     try:
         fc = forecast(y, first_day, best, h)
     except Exception:

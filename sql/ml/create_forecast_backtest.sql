@@ -43,7 +43,7 @@ COMMENT ON COLUMN ml.forecast_backtest.rmse IS 'Root mean squared error, pooled'
 COMMENT ON COLUMN ml.forecast_backtest.smape IS 'Symmetric MAPE (0..2), pooled; days where actual and forecast are both 0 count as 0';
 COMMENT ON COLUMN ml.forecast_backtest.mase IS 'MAE scaled by the in-sample MAE of seasonal naive (period 7) on each window''s training data, averaged over windows';
 COMMENT ON COLUMN ml.forecast_backtest.mae_vs_seasonal_naive IS 'mae / mae of seasonal_naive on the same windows';
-COMMENT ON COLUMN ml.forecast_backtest.chosen IS 'The model used for the forecast, judged on every window but the latest (held out): seasonal naive unless another model''s gain over it is sure (gain_low > 0), and then the simplest sure model the best one does not surely beat';
+COMMENT ON COLUMN ml.forecast_backtest.chosen IS 'The model used for the forecast, judged on every window but the latest (held out): seasonal naive (croston on sparse series) unless another model''s gain over it is sure (gain_low > 0), and then the sure model with the lowest loss';
 COMMENT ON COLUMN ml.forecast_backtest.error IS 'Why a candidate could not be fitted, if it could not';
 COMMENT ON COLUMN ml.forecast_backtest.holdout_mae IS 'MAE on the latest window alone, which is held out of the choice (NULL with a single window)';
 COMMENT ON COLUMN ml.forecast_backtest.holdout_mae_vs_seasonal_naive IS 'holdout_mae / seasonal naive holdout_mae: the honest judgement of the chosen model';
