@@ -60,6 +60,15 @@ def summary(warehouse: str, landing_dir: str, metadata: dict[str, dict]) -> str:
                 f"windows of 14 days{held}")
         else:
             lines.append("forecast: no backtest (history too short)")
+        cal = _row(con, "demo/summary_calendar")
+        if cal:
+            lines.append(
+                f"forecast with the calendar (promotions as regressors), total revenue on the "
+                f"backtest's promotion days: sarimax_calendar MAE {cal['with_calendar']:,.0f} vs "
+                f"sarimax {cal['without_calendar']:,.0f} "
+                f"({cal['with_calendar'] / cal['without_calendar'] - 1:+.0%}); all days "
+                f"{cal['with_calendar_all_days']:,.0f} vs {cal['without_calendar_all_days']:,.0f}; "
+                f"chosen: {cal['chosen']}")
         p = metadata.get("analytics/purchase_propensity", {})
         if "roc_auc" in p:
             lines.append(f"purchase propensity (next 7 days), {p['model']}: ROC AUC {p['roc_auc']:.3f} "

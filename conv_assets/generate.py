@@ -25,7 +25,7 @@ With `marketing=True` (the demo and `conv-assets generate`), each session also g
 email and search ads), each user a device and a country, every purchase the checkout steps
 before it (begin_checkout, add_shipping_info, add_payment_info, one row per bought product) and
 some carts a checkout abandoned part way; `marketing_spend.csv` holds the paid channels' daily
-spend. These draws come from a random stream of their own, so the other events are the same
+spend and `calendar.csv` the promotions (day and category) and the closed day. These draws come from a random stream of their own, so the other events are the same
 with and without them.
 """
 
@@ -56,6 +56,7 @@ POP_POWER = 0.8         # popularity raised to this power
 EVENTS_PER_SESSION = 5.9
 TRUTH = Path(".truth") / "suspicious_users.csv"
 SPEND = "marketing_spend.csv"
+CALENDAR = "calendar.csv"
 # Channels: utm_source, utm_medium, utm_campaign, referrer; the share of sessions without and
 # with a purchase; the cost of a session (paid channels) or a day (email).
 CHANNELS = (
@@ -387,6 +388,17 @@ def _day_spend(df: pl.DataFrame, day: date, rng: np.random.Generator) -> pl.Data
                          "spend": [round(r[1], 2) for r in rows]})
 
 
+def _calendar(shop: Shop, first: date, days: int) -> pl.DataFrame:
+    """The shop's promotions (one row per day and category) and its closed day, in the format
+    ml/sales_forecasts reads from calendar*.csv."""
+    rows = [((first + timedelta(days=d)).isoformat(), "promotion", CATEGORIES[c])
+            for c, lo, hi in shop.promos for d in range(lo, min(hi, days - 1) + 1)]
+    if 0 <= shop.closed < days:
+        rows.append(((first + timedelta(days=shop.closed)).isoformat(), "closed", None))
+    return pl.DataFrame(rows, schema={"date": pl.String, "kind": pl.String, "category": pl.String},
+                        orient="row").sort("date")
+
+
 def _hour_profile() -> np.ndarray:
     h = np.arange(24)
     p = 0.3 + np.exp(-((h - 20) ** 2) / 18.0) + 0.5 * np.exp(-((h - 12) ** 2) / 8.0)
@@ -425,8 +437,8 @@ def generate(
     marketing: bool = False,
 ) -> list[Path]:
     """Write one CSV per open day (none on the closed holiday) and the bad actors' ground truth;
-    with `marketing`, the channels, devices, countries, checkout steps and `marketing_spend.csv`
-    too. Returns the event files' paths."""
+    with `marketing`, the channels, devices, countries, checkout steps, `marketing_spend.csv` and
+    `calendar.csv` too. Returns the event files' paths."""
     if days < 1 or users < 1 or events_per_day < 1:
         raise ValueError("days, users and events per day must be positive")
     out = Path(out_dir)
@@ -449,6 +461,8 @@ def generate(
         paths.append(path)
     if spend:
         pl.concat(spend).write_csv(out / SPEND)
+    if mk is not None:
+        _calendar(shop, first, days).write_csv(out / CALENDAR)
     truth = out / TRUTH
     truth.parent.mkdir(exist_ok=True)
     kinds = [("scraper", shop.scrapers), ("card_tester", shop.testers), ("reseller", shop.resellers)]

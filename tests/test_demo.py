@@ -22,7 +22,8 @@ def test_default_demo(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     text = out.stdout
     summary = text[text.index("=== demo summary"):]
-    for label in ("funnel", "checkout funnel", "attribution, last_touch", "segments:", "forecast, total revenue", "purchase propensity",
+    for label in ("funnel", "checkout funnel", "attribution, last_touch", "segments:",
+                  "forecast with the calendar (promotions as regressors)", "forecast, total revenue", "purchase propensity",
                   "recommendations, discovery task, test window",
                   "recommendations, repeat task, test window", "suspicious activity vs ground truth"):
         assert label in summary, label

@@ -170,3 +170,31 @@ def test_marketing_adds_context_checkout_and_spend_and_changes_nothing_else(tmp_
     assert {c for _, c, _ in spend} == {"google / cpc", "facebook / paid_social", "newsletter / email"}
     assert not (tmp_path / "a" / SPEND).exists()
     assert SPEND not in {p.name for p in list_landed_files(tmp_path / "b")}
+    assert not (tmp_path / "a" / "calendar.csv").exists()
+
+
+def test_marketing_calendar_names_the_promotions_and_the_closed_day(tmp_path):
+    """40 days: each promotion (one every 30 days) lifts one category for 4-7 days, and the
+    closed day has no file."""
+    from conv_assets.generate import CALENDAR
+    from conv_assets.sources import list_calendar_files
+
+    paths = generate(tmp_path, days=40, users=400, events_per_day=1500, seed=4, start=FIRST,
+                     dirty_per_kind=0, marketing=True)
+    con = duckdb.connect()
+    cal = con.execute(f"SELECT CAST(date AS DATE), kind, category FROM read_csv('{tmp_path / CALENDAR}', "
+                      "all_varchar = true)").fetchall()
+    promos = [(d, c) for d, k, c in cal if k == "promotion"]
+    closed = [d for d, k, _ in cal if k == "closed"]
+    assert 4 <= len(promos) <= 14
+    assert len(closed) == 1 and f"events_{closed[0]}.csv" not in {p.name for p in paths}
+    assert len(paths) == 39
+    # Each promoted category's share of views is higher on its promotion days than on the others.
+    for category in {c for _, c in promos}:
+        days = ", ".join(f"DATE '{d}'" for d, c in promos if c == category)
+        share = dict(con.execute(f"""SELECT CAST(event_time AS DATE) IN ({days}),
+            avg(CAST(category = '{category}' AS DOUBLE)) FROM read_csv($f, all_varchar = true)
+            WHERE event_type = 'view' GROUP BY 1""", {"f": [str(p) for p in paths]}).fetchall())
+        assert share[True] > 1.5 * share[False], category
+    assert list_calendar_files(tmp_path) == [tmp_path / CALENDAR]
+    assert CALENDAR not in {p.name for p in list_landed_files(tmp_path)}

@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 from joblib import Parallel, cpu_count, delayed
 
+from conv_assets.forecast.calendar import load_calendar
 from conv_assets.forecast.models import SeriesResult, choose_and_forecast
 from conv_assets.metadata import (
     markdown_table,
@@ -26,6 +27,7 @@ from conv_assets.resources import (
     sql_frame,
     transaction,
 )
+from conv_assets.settings import load_settings
 
 INTERVAL_COLUMNS = ("coverage_80", "coverage_95", "interval_score", "coverage_80_calibrated",
                     "coverage_95_calibrated", "interval_score_calibrated", "interval_scale_80",
@@ -70,8 +72,8 @@ def daily_sales(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.M
 
 
 def _fit_one(args: tuple) -> tuple[str, str, SeriesResult]:
-    series, measure, y, first_day, h, windows = args
-    return series, measure, choose_and_forecast(y, first_day, h=h, windows=windows)
+    series, measure, y, first_day, h, windows, cal = args
+    return series, measure, choose_and_forecast(y, first_day, h=h, windows=windows, cal=cal)
 
 
 @dg.multi_asset(
@@ -116,14 +118,21 @@ def sales_forecasts(
     windows = _int_env("CONV_FORECAST_WINDOWS", 4)
     with warehouse.connect(read_only=True) as con:
         history = sql_frame(con, "analytics/select_sales_history")
+        calendar = load_calendar(con, load_settings().landing_dir, history["event_date"].min(),
+                                 history["event_date"].max())
     tasks = []
+    top = set(history["series"].unique().to_list()) if history.height else set()
     for (series,), part in history.partition_by("series", as_dict=True, maintain_order=True).items():
         first_day = part["event_date"][0]
+        cal = calendar.flags(series, first_day, part.height + h, top) if calendar else None
         for measure in ("revenue", "units"):
             y = part[measure].fill_null(0).to_numpy().astype(float)
             if part[measure].null_count() == part.height:
                 continue  # no prices: no revenue series
-            tasks.append((series, measure, y, first_day, h, windows))
+            tasks.append((series, measure, y, first_day, h, windows, cal))
+    if calendar.files or calendar.country:
+        context.log.info(f"calendar: {calendar.files} files ({calendar.rejected} rows rejected), "
+                         f"public holidays of {calendar.country or 'no country'}")
     history_end = history["event_date"].max() if history.height else None
     if not tasks:
         context.log.warning("no complete day of sales history yet (the latest day is still "
@@ -157,6 +166,8 @@ def sales_forecasts(
                    "total_revenue_mae_vs_seasonal_naive": float(total["mae_vs_seasonal_naive"][0])}
     plot = _forecast_plot(history, forecasts) if forecasts.height else None
     note = {} if tasks else {"note": "no complete day of history yet: nothing to forecast"}
+    note |= {"calendar_files": calendar.files, "calendar_rows_rejected": calendar.rejected,
+             "holidays_country": calendar.country or "none"}
     yield dg.MaterializeResult(
         asset_key=FORECASTS,
         metadata=f_meta | summary | note | ({"forecast_plot": plot} if plot else {})
@@ -270,7 +281,7 @@ def _frames(results, history_end: date | None, h: int, reconciled: list[dict],
                 "chosen": r["model"] == res.model, "error": r.get("error"),
                 **{c: r.get(c) for c in INTERVAL_COLUMNS},
                 "choice_metric": r.get("choice_metric"), "gain_low": r.get("gain_low"),
-                "gain_high": r.get("gain_high"),
+                "gain_high": r.get("gain_high"), "promotion_mae": r.get("promotion_mae"),
                 "mae_reconciled": after.get((series, measure)) if r["model"] == res.model else None,
             })
     f_schema = {"series": pl.String, "measure": pl.String, "forecast_date": pl.Date,
@@ -285,7 +296,8 @@ def _frames(results, history_end: date | None, h: int, reconciled: list[dict],
                 "holdout_mae": pl.Float64, "holdout_mae_vs_seasonal_naive": pl.Float64,
                 "chosen": pl.Boolean, "error": pl.String,
                 **{c: pl.Float64 for c in INTERVAL_COLUMNS}, "choice_metric": pl.String,
-                "gain_low": pl.Float64, "gain_high": pl.Float64, "mae_reconciled": pl.Float64}
+                "gain_low": pl.Float64, "gain_high": pl.Float64, "mae_reconciled": pl.Float64,
+                "promotion_mae": pl.Float64}
     return pl.DataFrame(f_rows, schema=f_schema), pl.DataFrame(b_rows, schema=b_schema)
 
 

@@ -27,8 +27,12 @@ INTERMITTENT_SHARE = 0.5
 # The first is the baseline, chosen unless another model's gain over it is sure; the order
 # breaks ties. On sparse series the baseline is Croston's flat rate: seasonal naive would
 # repeat last week's random sales days.
-SIMPLEST_FIRST = ("seasonal_naive", "croston", "tsb", "ets", "ets_damped", "sarimax")
-SPARSE_SIMPLEST_FIRST = ("croston", "tsb", "seasonal_naive", "ets", "ets_damped", "sarimax")
+# SARIMAX with the calendar's promotion and holiday flags as regressors (regression with ARIMA
+# errors), a candidate where the series' history has a flagged day.
+CALENDAR_MODEL = "sarimax_calendar"
+SIMPLEST_FIRST = ("seasonal_naive", "croston", "tsb", "ets", "ets_damped", "sarimax", CALENDAR_MODEL)
+SPARSE_SIMPLEST_FIRST = ("croston", "tsb", "seasonal_naive", "ets", "ets_damped", "sarimax",
+                         CALENDAR_MODEL)
 Z80, Z95 = 1.2815515655446004, 1.959963984540054
 RESAMPLES, LEVEL = 2000, 0.90
 
@@ -95,7 +99,8 @@ def _fill_holidays(z: np.ndarray, period: int) -> np.ndarray:
     return out
 
 
-def _fit_open_days(z: np.ndarray, model: str, h: int, period: int) -> Forecast:
+def _fit_open_days(z: np.ndarray, model: str, h: int, period: int,
+                   exog: np.ndarray | None = None, exog_future: np.ndarray | None = None) -> Forecast:
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
@@ -114,11 +119,17 @@ def _fit_open_days(z: np.ndarray, model: str, h: int, period: int) -> Forecast:
             return Forecast(f80["mean"].to_numpy(), f80["pi_lower"].to_numpy(),
                             f80["pi_upper"].to_numpy(), f95["pi_lower"].to_numpy(),
                             f95["pi_upper"].to_numpy())
-        if model == "sarimax":
+        if model in ("sarimax", CALENDAR_MODEL):
             endog = np.where(z == 0, np.nan, z).astype(float)
             seasonal = (0, 1, 1, period) if period > 1 else (0, 0, 0, 0)
-            fit = SARIMAX(endog, order=(1, 0, 0), seasonal_order=seasonal).fit(disp=False)
-            fc = fit.get_forecast(h)
+            keep = []
+            if model == CALENDAR_MODEL and exog is not None:
+                seen = exog[~np.isnan(endog)]
+                # A flag that never varies on the days with sales says nothing: left out.
+                keep = [j for j in range(exog.shape[1]) if len(seen) and seen[:, j].min() != seen[:, j].max()]
+            x = exog[:, keep] if keep else None
+            fit = SARIMAX(endog, exog=x, order=(1, 0, 0), seasonal_order=seasonal).fit(disp=False)
+            fc = fit.get_forecast(h, exog=exog_future[:, keep] if keep else None)
             c80, c95 = fc.conf_int(alpha=0.2), fc.conf_int(alpha=0.05)
             return Forecast(np.asarray(fc.predicted_mean), c80[:, 0], c80[:, 1], c95[:, 0],
                             c95[:, 1])
@@ -155,9 +166,19 @@ def intermittent(y: np.ndarray, h: int, model: str, alpha: float = 0.1) -> Forec
     return Forecast(mean, mean + q[1], mean + q[2], mean + q[0], mean + q[3])
 
 
-def forecast(y: np.ndarray, first_day: date, model: str, h: int) -> Forecast:
-    """Forecast the `h` calendar days after `y` (which starts on `first_day`) with `model`."""
-    y = np.asarray(y, dtype=float)
+def forecast(y: np.ndarray, first_day: date, model: str, h: int,
+             cal: np.ndarray | None = None) -> Forecast:
+    """Forecast the `h` calendar days after `y` (which starts on `first_day`) with `model`.
+    `cal`: the calendar's flags (conv_assets/forecast/calendar.py) for those len(y) + h days;
+    days it marks closed are forecast 0."""
+    fc = _forecast(np.asarray(y, dtype=float), first_day, model, h, cal)
+    if cal is not None and cal[len(y):, 2].any():
+        shut = cal[len(y):len(y) + h, 2] > 0
+        fc = Forecast(*(np.where(shut, 0.0, b) for b in (fc.mean, fc.lo80, fc.hi80, fc.lo95, fc.hi95)))
+    return fc
+
+
+def _forecast(y: np.ndarray, first_day: date, model: str, h: int, cal: np.ndarray | None) -> Forecast:
     if model == "seasonal_naive":
         return seasonal_naive(y, h).clipped()
     if model in INTERMITTENT:
@@ -173,7 +194,11 @@ def forecast(y: np.ndarray, first_day: date, model: str, h: int) -> Forecast:
     future = [days[-1] + timedelta(days=i + 1) for i in range(h)] if days else []
     future_open = [i for i, d in enumerate(future) if d.weekday() not in closed]
     period = 7 - len(closed)
-    fc_open = _fit_open_days(y[open_idx], model, len(future_open), period)
+    exog = exog_future = None
+    if model == CALENDAR_MODEL and cal is not None:
+        exog = cal[:len(y), :2][open_idx]
+        exog_future = cal[len(y):len(y) + h, :2][future_open]
+    fc_open = _fit_open_days(y[open_idx], model, len(future_open), period, exog, exog_future)
     out = [np.zeros(h) for _ in range(5)]
     for band, values in zip(out, (fc_open.mean, fc_open.lo80, fc_open.hi80, fc_open.lo95,
                                   fc_open.hi95), strict=True):
@@ -311,7 +336,8 @@ def _weekly_blocks(abs_err: np.ndarray, h: int) -> np.ndarray:
 
 
 def choose_and_forecast(
-    y: np.ndarray, first_day: date, h: int = 14, windows: int = 4, models: tuple | None = None
+    y: np.ndarray, first_day: date, h: int = 14, windows: int = 4, models: tuple | None = None,
+    cal: np.ndarray | None = None,
 ) -> SeriesResult:
     """Backtest every candidate over rolling origins and choose on every window but the latest
     (held out to judge the choice): seasonal naive, unless a model's MAE gain over it is sure
@@ -330,19 +356,21 @@ def choose_and_forecast(
     sparse = bool(len(y)) and float(np.mean(y == 0)) >= INTERMITTENT_SHARE
     if models is None:
         models = MODELS + (INTERMITTENT if sparse else ())
+        if cal is not None and cal[:len(y), :2].any():
+            models += (CALENDAR_MODEL,)
     # The loss the choice compares: absolute error, or squared error on sparse series (where a
     # forecast of 0 would minimise the absolute error while the mean rate is what is wanted).
     metric, loss = ("mse", np.square) if sparse else ("mae", np.abs)
     if len(y) == 0 or not np.any(y):
-        return SeriesResult("zero", "all-zero or empty series", [], forecast(y, first_day, "zero", h))
+        return SeriesResult("zero", "all-zero or empty series", [], forecast(y, first_day, "zero", h, cal))
     if np.all(y == y[0]):
         return SeriesResult("seasonal_naive", "constant series", [],
-                            forecast(y, first_day, "seasonal_naive", h))
+                            forecast(y, first_day, "seasonal_naive", h, cal))
     k = usable_windows(len(y), h, windows)
     if k == 0:
         model = "seasonal_naive" if len(y) >= 14 else "fallback_mean"
         return SeriesResult(model, f"too short to backtest ({len(y)} days)", [],
-                            forecast(y, first_day, model, h))
+                            forecast(y, first_day, model, h, cal))
     origins = backtest_origins(len(y), h, k)
     rows, kept = [], {}
     for model in models:
@@ -350,7 +378,8 @@ def choose_and_forecast(
         try:
             for origin in origins:
                 train = y[:origin]
-                fcs.append(forecast(train, first_day, model, h))
+                fcs.append(forecast(train, first_day, model, h,
+                                    None if cal is None else cal[:origin + h]))
                 actuals.append(y[origin:origin + h])
                 scales.append(train)
         except Exception as exc:
@@ -365,7 +394,11 @@ def choose_and_forecast(
         select = per_window[:-1] if k >= 2 else per_window
         n_sel = len(select) * h
         kept[model] = (np.concatenate(actuals), np.concatenate(preds), n_sel)
+        promo = (np.concatenate([cal[o:o + h, 0] for o in origins]) > 0
+                 if cal is not None else np.zeros(0, dtype=bool))
         rows.append({"model": model, "windows": k, "first_origin": origins[0], **pooled,
+                     "promotion_mae": float(np.mean(np.abs(kept[model][0] - kept[model][1])[promo]))
+                     if promo.any() else None,
                      **_intervals(actuals, fcs, scales),
                      "selection_mae": float(np.mean([w["mae"] for w in select])),
                      "holdout_mae": per_window[-1]["mae"] if k >= 2 else None})
@@ -400,10 +433,10 @@ def choose_and_forecast(
             if len(sure) > 1:
                 reason += f"; the lowest loss of the {len(sure)} sure ones ({', '.join(sure)})"
     try:
-        fc = forecast(y, first_day, best, h)
+        fc = forecast(y, first_day, best, h, cal)
     except Exception:
         best, reason = "seasonal_naive", "chosen model failed on the full series"
-        fc = forecast(y, first_day, best, h)
+        fc = forecast(y, first_day, best, h, cal)
     chosen = next((r for r in rows if r["model"] == best and "mae" in r), None)
     if (chosen and chosen["interval_score_calibrated"] is not None
             and chosen["interval_score"] is not None

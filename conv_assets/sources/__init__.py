@@ -26,6 +26,7 @@ __all__ = [
     "file_days",
     "iter_landed",
     "list_landed_files",
+    "list_calendar_files",
     "list_spend_files",
     "read_landed",
     "resolve_mapping",
@@ -194,13 +195,15 @@ _DATA_SUFFIXES = tuple(
 ) + (".parquet",)
 
 
-# Files named marketing_spend* are not events: analytics/channel_attribution reads them.
+# Files named marketing_spend* and calendar* are not events: analytics/channel_attribution and
+# ml/sales_forecasts read them.
 SPEND_PREFIX = "marketing_spend"
+CALENDAR_PREFIX = "calendar"
 
 
 def list_landed_files(landing_dir: str | Path) -> list[Path]:
     """Event files under the landing directory, sorted; hidden and in-progress files, and the
-    marketing_spend files, are skipped."""
+    marketing_spend and calendar files, are skipped."""
     root = Path(landing_dir)
     if not root.is_dir():
         return []
@@ -212,7 +215,7 @@ def list_landed_files(landing_dir: str | Path) -> list[Path]:
         name = p.name.lower()
         if name.endswith(_SKIP_SUFFIXES) or not name.endswith(_DATA_SUFFIXES):
             continue
-        if name.startswith(SPEND_PREFIX):
+        if name.startswith(SPEND_PREFIX) or (name.startswith(CALENDAR_PREFIX) and name.endswith(".csv")):
             continue
         out.append(p)
     return out
@@ -220,10 +223,19 @@ def list_landed_files(landing_dir: str | Path) -> list[Path]:
 
 def list_spend_files(landing_dir: str | Path) -> list[Path]:
     """The landed marketing_spend CSV files (date, channel, spend), sorted."""
+    return _named(landing_dir, SPEND_PREFIX)
+
+
+def list_calendar_files(landing_dir: str | Path) -> list[Path]:
+    """The landed calendar CSV files (date, kind, optional category), sorted."""
+    return _named(landing_dir, CALENDAR_PREFIX)
+
+
+def _named(landing_dir: str | Path, prefix: str) -> list[Path]:
     root = Path(landing_dir)
     if not root.is_dir():
         return []
-    return sorted(p for p in root.rglob(f"{SPEND_PREFIX}*.csv") if p.is_file()
+    return sorted(p for p in root.rglob(f"{prefix}*.csv") if p.is_file()
                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
 
 

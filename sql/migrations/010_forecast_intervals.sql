@@ -1,5 +1,5 @@
 -- Version 10: forecast intervals scored and calibrated on the backtest, the model choice's
--- uncertainty, reconciled categories.
+-- uncertainty, reconciled categories, the calendar's promotion days.
 ALTER TABLE IF EXISTS ml.forecast_backtest ADD COLUMN IF NOT EXISTS coverage_80 DOUBLE;
 ALTER TABLE IF EXISTS ml.forecast_backtest ADD COLUMN IF NOT EXISTS coverage_95 DOUBLE;
 ALTER TABLE IF EXISTS ml.forecast_backtest ADD COLUMN IF NOT EXISTS interval_score DOUBLE;
@@ -14,3 +14,4 @@ ALTER TABLE IF EXISTS ml.forecast_backtest ADD COLUMN IF NOT EXISTS gain_high DO
 ALTER TABLE IF EXISTS ml.forecast_backtest ADD COLUMN IF NOT EXISTS mae_reconciled DOUBLE;
 ALTER TABLE IF EXISTS ml.sales_forecasts ADD COLUMN IF NOT EXISTS intervals VARCHAR;
 ALTER TABLE IF EXISTS ml.sales_forecasts ADD COLUMN IF NOT EXISTS reconciled BOOLEAN;
+ALTER TABLE IF EXISTS ml.forecast_backtest ADD COLUMN IF NOT EXISTS promotion_mae DOUBLE;

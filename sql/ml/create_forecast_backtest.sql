@@ -28,12 +28,13 @@ CREATE TABLE IF NOT EXISTS ml.forecast_backtest (
     choice_metric   VARCHAR,
     gain_low        DOUBLE,
     gain_high       DOUBLE,
-    mae_reconciled  DOUBLE
+    mae_reconciled  DOUBLE,
+    promotion_mae   DOUBLE
 );
 COMMENT ON TABLE ml.forecast_backtest IS 'Rolling-origin backtest (windows of horizon_days each, ending at history_end) per series, measure and model';
 COMMENT ON COLUMN ml.forecast_backtest.series IS 'Series of analytics.daily_sales';
 COMMENT ON COLUMN ml.forecast_backtest.measure IS 'revenue or units';
-COMMENT ON COLUMN ml.forecast_backtest.model IS 'Candidate model';
+COMMENT ON COLUMN ml.forecast_backtest.model IS 'Candidate model (sarimax_calendar: SARIMAX with the calendar''s promotion and holiday flags as regressors)';
 COMMENT ON COLUMN ml.forecast_backtest.windows IS 'Backtest windows used (fewer than configured on short series)';
 COMMENT ON COLUMN ml.forecast_backtest.horizon_days IS 'Days per window';
 COMMENT ON COLUMN ml.forecast_backtest.first_origin IS 'First day forecast in the first window; each window trains only on days before its own origin';
@@ -59,3 +60,4 @@ COMMENT ON COLUMN ml.forecast_backtest.choice_metric IS 'Loss the choice compare
 COMMENT ON COLUMN ml.forecast_backtest.gain_low IS 'Lower end of the 90% bootstrap interval (weekly blocks of the selection windows) of the loss per day saved over the baseline: seasonal naive, or croston on sparse series (0 for the baseline)';
 COMMENT ON COLUMN ml.forecast_backtest.gain_high IS 'Upper end of that interval';
 COMMENT ON COLUMN ml.forecast_backtest.mae_reconciled IS 'Chosen model of a category series: MAE over every window after scaling the categories to sum to the total''s backtest forecast (compare with mae)';
+COMMENT ON COLUMN ml.forecast_backtest.promotion_mae IS 'MAE on the backtest days the calendar marks as a promotion for the series (NULL without such days)';

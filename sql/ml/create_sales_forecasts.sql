@@ -20,8 +20,8 @@ COMMENT ON COLUMN ml.sales_forecasts.series IS 'Series of analytics.daily_sales 
 COMMENT ON COLUMN ml.sales_forecasts.measure IS 'revenue or units';
 COMMENT ON COLUMN ml.sales_forecasts.forecast_date IS 'The day forecast';
 COMMENT ON COLUMN ml.sales_forecasts.horizon IS 'Days after history_end (1 = the next day)';
-COMMENT ON COLUMN ml.sales_forecasts.model IS 'Model chosen for the series by backtest (seasonal_naive, ets, ets_damped, sarimax; croston or tsb on sparse series) or the fallback (fallback_mean, zero)';
-COMMENT ON COLUMN ml.sales_forecasts.forecast IS 'Point forecast';
+COMMENT ON COLUMN ml.sales_forecasts.model IS 'Model chosen for the series by backtest (seasonal_naive, ets, ets_damped, sarimax, sarimax_calendar with a calendar; croston or tsb on sparse series) or the fallback (fallback_mean, zero)';
+COMMENT ON COLUMN ml.sales_forecasts.forecast IS 'Point forecast (0, with its bounds, on a day a landed calendar marks closed)';
 COMMENT ON COLUMN ml.sales_forecasts.lower_80 IS 'Lower bound of the 80% prediction interval (>= 0)';
 COMMENT ON COLUMN ml.sales_forecasts.upper_80 IS 'Upper bound of the 80% prediction interval';
 COMMENT ON COLUMN ml.sales_forecasts.lower_95 IS 'Lower bound of the 95% prediction interval (>= 0)';

@@ -44,11 +44,11 @@ def test_backtest_windows_never_see_the_future(monkeypatch):
     seen: list[int] = []
     real = models.forecast
 
-    def spy(train, first_day, model, h):
+    def spy(train, first_day, model, h, cal=None):
         # Each training series is a prefix of y: nothing after its own origin.
         np.testing.assert_array_equal(train, y[: len(train)])
         seen.append(len(train))
-        return real(train, first_day, model, h)
+        return real(train, first_day, model, h, cal)
 
     monkeypatch.setattr(models, "forecast", spy)
     result = choose_and_forecast(y, MONDAY, h=14, windows=4, models=("seasonal_naive",))
@@ -188,7 +188,7 @@ def test_interval_coverage_and_score_by_hand():
 def _scripted(monkeypatch, y, errors_by_model):
     """forecast() replaced: each model's backtest forecast is the actual plus its scripted
     error (the final fit returns zeros)."""
-    def fake(train, first_day, model, h):
+    def fake(train, first_day, model, h, cal=None):
         o = len(train)
         mean = y[o:o + h] + errors_by_model[model][o:o + h] if o < len(y) else np.zeros(h)
         return models.Forecast(mean, mean - 1, mean + 1, mean - 2, mean + 2)
