@@ -139,7 +139,7 @@ def test_chosen_model_worse_than_naive_on_the_holdout_fails_the_check(env, monke
     from conv_assets.forecast import assets
     from conv_assets.forecast.models import SeriesResult, forecast
 
-    def lucky_on_selection(y, first_day, h=14, windows=4, models=()):
+    def lucky_on_selection(y, first_day, h=14, windows=4, models=(), cal=None):
         rows = [
             {"model": "ets", "windows": 4, "mae": 1.0, "rmse": 1.0, "smape": 0.1, "mase": 0.5,
              "selection_mae": 1.0, "holdout_mae": 3.0},
