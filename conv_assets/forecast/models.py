@@ -162,8 +162,11 @@ def intermittent(y: np.ndarray, h: int, model: str, alpha: float = 0.1) -> Forec
     f = (1 - alpha / 2) * size / gap if model == "croston" else prob * size
     resid = (y - fitted)[np.isfinite(fitted)]
     q = np.quantile(resid, [0.025, 0.1, 0.9, 0.975]) if resid.size >= 8 else np.array([-f, -f, f, 2 * f])
+    # Error quantiles can all lie on one side of a flat rate: the bands always hold the forecast.
+    lo80, hi80 = min(f, f + q[1]), max(f, f + q[2])
+    lo95, hi95 = min(lo80, f + q[0]), max(hi80, f + q[3])
     mean = np.full(h, f)
-    return Forecast(mean, mean + q[1], mean + q[2], mean + q[0], mean + q[3])
+    return Forecast(mean, np.full(h, lo80), np.full(h, hi80), np.full(h, lo95), np.full(h, hi95))
 
 
 def forecast(y: np.ndarray, first_day: date, model: str, h: int,
@@ -346,13 +349,20 @@ def choose_and_forecast(
     lowest loss. Intervals are scored
     (coverage, interval score) and calibrated on the backtest where that helps out of sample.
     The chosen model is refitted on all data to forecast. Intermittent models (Croston, TSB)
-    are candidates for series with at least half of their days without sales.
+    are candidates for series with at least half of their days without sales, counted from the
+    first sale (leading zero days are left out of everything).
 
     Short, constant or all-zero series fall back to a simple model without raising.
     """
     from conv_assets.choice import paired_bootstrap
 
     y = np.asarray(y, dtype=float)
+    # A series starts at its first sale (a category launched later, a shop whose events begin
+    # before its sales): the days before say nothing about its demand.
+    start = int(np.argmax(y != 0)) if np.any(y != 0) else 0
+    if start:
+        y, first_day = y[start:], first_day + timedelta(days=start)
+        cal = None if cal is None else cal[start:]
     sparse = bool(len(y)) and float(np.mean(y == 0)) >= INTERMITTENT_SHARE
     if models is None:
         models = MODELS + (INTERMITTENT if sparse else ())

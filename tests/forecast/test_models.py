@@ -70,7 +70,7 @@ def test_short_constant_and_zero_series_fall_back(y, expected_model):
     assert np.all(np.isfinite(res.forecast.mean))
 
 
-@pytest.mark.parametrize("model", [*MODELS, "fallback_mean", "zero"])
+@pytest.mark.parametrize("model", [*MODELS, "croston", "tsb", "fallback_mean", "zero"])
 def test_intervals_never_negative_and_ordered(model):
     # Small sales with large noise: unclipped lower bounds would go far below zero.
     rng = np.random.default_rng(1)
@@ -232,3 +232,16 @@ def test_a_series_with_80_percent_zero_days_gets_an_intermittent_model():
     assert 0.5 < res.forecast.mean[0] < 3
     # A dense series never gets one.
     assert choose_and_forecast(weekly(140), MONDAY, h=14, windows=4).model not in ("croston", "tsb")
+
+
+def test_days_before_the_first_sale_are_left_out():
+    """A shop whose events begin 70 days before its first sale (Taobao's sample): the zeros
+    before it neither make the series sparse nor enter the fit; 9 days of sales are too short
+    to backtest, 60 are not."""
+    rng = np.random.default_rng(3)
+    short = np.r_[np.zeros(70), 190 + rng.normal(0, 10, 9)]
+    res = choose_and_forecast(short, MONDAY, h=14, windows=4)
+    assert res.model == "fallback_mean" and res.forecast.mean[0] == pytest.approx(short[-7:].mean())
+    long = np.r_[np.zeros(70), weekly(60, closed_saturday=False)]
+    res = choose_and_forecast(long, MONDAY, h=14, windows=4)
+    assert res.model not in ("croston", "tsb") and res.backtest[0]["windows"] == 2
