@@ -24,6 +24,15 @@ def paired_bootstrap(diff: np.ndarray, resamples: int = 2000, seed: int = 0,
     return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
 
 
+def gains_over(per_unit: dict[str, np.ndarray], baseline: str, resamples: int, seed: int,
+               level: float = 0.90) -> dict[str, tuple[float, float]]:
+    """Each model's paired-bootstrap interval of its per-unit gain over `baseline` ((0, 0) for
+    the baseline itself)."""
+    return {m: (0.0, 0.0) if m == baseline else
+            paired_bootstrap(per_unit[m] - per_unit[baseline], resamples, seed, level)
+            for m in per_unit}
+
+
 def confident_choice(per_user: dict[str, np.ndarray], order: tuple[str, ...], baseline: str,
                      resamples: int, seed: int, level: float = 0.90):
     """The model to serve, from per-user ndcg on validation; `order` runs from the simplest
@@ -36,7 +45,7 @@ def confident_choice(per_user: dict[str, np.ndarray], order: tuple[str, ...], ba
     def gain(a: str, b: str) -> tuple[float, float]:
         return paired_bootstrap(per_user[a] - per_user[b], resamples, seed, level)
 
-    gains = {m: (0.0, 0.0) if m == baseline else gain(m, baseline) for m in per_user}
+    gains = gains_over(per_user, baseline, resamples, seed, level)
     sure = [m for m in order if m in per_user and m != baseline and gains[m][0] > 0]
     if not sure:
         return baseline, gains, None

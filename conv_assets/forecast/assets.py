@@ -146,7 +146,7 @@ def sales_forecasts(
         results.append(res)
         if i % 10 == 0 or i == len(tasks):
             context.log.info(f"fitted {i}/{len(tasks)}")
-    results, reconciled, measures = reconcile(results, h)
+    results, reconciled, measures = reconcile(results)
     forecasts, backtests = _frames(results, history_end, h, reconciled, measures)
     with warehouse.connect() as con:
         with transaction(con, "ml.sales_forecasts", "ml.forecast_backtest"):
@@ -196,13 +196,15 @@ def sales_forecasts(
     )
 
 
-def reconcile(results: list, h: int) -> tuple[list, list[dict], set[str]]:
+def reconcile(results: list) -> tuple[list, list[dict], set[str]]:
     """Categories (every series but the total: the top categories and 'other', which add up
     to it) scaled per day to sum to the total's forecast, their intervals with them (top-down
     by forecast proportions; equal shares on a day where every category forecasts 0). Returns
     the results, per category series and measure whose backtest windows match the total's the
     chosen model's backtest MAE before and after the same scaling, and the measures
     reconciled."""
+    from dataclasses import replace
+
     from conv_assets.forecast.models import Forecast
 
     out, report, done = list(results), [], set()
@@ -212,36 +214,32 @@ def reconcile(results: list, h: int) -> tuple[list, list[dict], set[str]]:
             continue
         total = out[idx["total"]][2]
         cats = [s for s in idx if s != "total"]
-        fc = np.stack([out[idx[s]][2].forecast.mean for s in cats])
-        sums = fc.sum(axis=0)
-        share = np.where(sums > 0, fc / np.where(sums > 0, sums, 1), 1 / len(cats))
+        share = _shares(np.stack([out[idx[s]][2].forecast.mean for s in cats]))
         for j, s in enumerate(cats):
             res = out[idx[s]][2]
             f = res.forecast
-            ratio = np.where(f.mean > 0, share[j] * total.forecast.mean / np.where(f.mean > 0, f.mean, 1), 0)
             new_mean = share[j] * total.forecast.mean
+            ratio = new_mean / np.where(f.mean > 0, f.mean, 1)
             bands = [np.where(f.mean > 0, b * ratio, new_mean) for b in (f.lo80, f.hi80, f.lo95, f.hi95)]
-            out[idx[s]] = (s, measure, _replace(res, Forecast(new_mean, *bands)))
+            out[idx[s]] = (s, measure, replace(res, forecast=Forecast(new_mean, *bands)))
         done.add(measure)
         # Backtest: the same proportional scaling of the chosen models' backtest forecasts.
         preds = [out[idx[s]][2].backtest_pred for s in cats]
         tp = total.backtest_pred
         if tp is None or any(p is None or len(p) != len(tp) for p in preds):
             continue
-        bsum = np.sum(preds, axis=0)
-        for s, p in zip(cats, preds, strict=True):
+        for s, p, w in zip(cats, preds, _shares(np.stack(preds)), strict=True):
             actual = out[idx[s]][2].backtest_actual
-            after = np.where(bsum > 0, p / np.where(bsum > 0, bsum, 1), 1 / len(cats)) * tp
             report.append({"series": s, "measure": measure,
                            "mae": float(np.mean(np.abs(actual - p))),
-                           "mae_reconciled": float(np.mean(np.abs(actual - after)))})
+                           "mae_reconciled": float(np.mean(np.abs(actual - w * tp)))})
     return out, report, done
 
 
-def _replace(res: SeriesResult, fc) -> SeriesResult:
-    from dataclasses import replace
-
-    return replace(res, forecast=fc)
+def _shares(parts: np.ndarray) -> np.ndarray:
+    """Each row's share of the column sums (equal shares in a column that sums to 0)."""
+    sums = parts.sum(axis=0)
+    return np.where(sums > 0, parts / np.where(sums > 0, sums, 1), 1 / len(parts))
 
 
 def _frames(results, history_end: date | None, h: int, reconciled: list[dict],

@@ -354,7 +354,7 @@ def choose_and_forecast(
 
     Short, constant or all-zero series fall back to a simple model without raising.
     """
-    from conv_assets.choice import paired_bootstrap
+    from conv_assets.choice import gains_over
 
     y = np.asarray(y, dtype=float)
     # A series starts at its first sale (a category launched later, a shop whose events begin
@@ -424,9 +424,7 @@ def choose_and_forecast(
         for r in scored:
             actual, pred, n_sel = kept[r["model"]]
             per_block[r["model"]] = -_weekly_blocks(loss(actual - pred)[:n_sel], h)
-        gains = {m: (0.0, 0.0) if m == baseline else
-                 paired_bootstrap(per_block[m] - per_block[baseline], RESAMPLES, 0, LEVEL)
-                 for m in per_block}
+        gains = gains_over(per_block, baseline, RESAMPLES, 0, LEVEL)
         sure = [m for m in order if m in per_block and gains[m][0] > 0]
         best = min(sure, key=lambda m: (-per_block[m].mean(), order.index(m))) if sure else baseline
         for r in scored:

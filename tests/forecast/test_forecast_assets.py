@@ -177,7 +177,7 @@ def test_categories_are_reconciled_to_the_total():
     results = [("total", "units", res(60, [40, 40], [44, 36])),
                ("category:a", "units", res(30, [30, 20], [33, 27])),
                ("other", "units", res(10, [10, 20], [11, 9]))]
-    out, report, measures = reconcile(results, 3)
+    out, report, measures = reconcile(results)
     fc = {s: r.forecast for s, _, r in out}
     assert np.allclose(fc["category:a"].mean + fc["other"].mean, fc["total"].mean, atol=1e-6)
     assert np.allclose(fc["category:a"].mean, 45) and np.allclose(fc["other"].hi95, 30)
@@ -188,5 +188,5 @@ def test_categories_are_reconciled_to_the_total():
     assert by["category:a"]["mae"] == pytest.approx((3 + 7) / 2)
     assert by["category:a"]["mae_reconciled"] == pytest.approx((3 + 7) / 2)
     results[0] = ("total", "units", res(60, [80, 80], [44, 36]))
-    by = {r["series"]: r for r in reconcile(results, 3)[1]}
+    by = {r["series"]: r for r in reconcile(results)[1]}
     assert by["other"]["mae_reconciled"] == pytest.approx((abs(11 - 20) + abs(9 - 40)) / 2)
